@@ -1,0 +1,10 @@
+/** Jest runs TypeScript through ts-jest (transpile only: `npm run typecheck` type-checks). */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  // Middy 7 is ESM-only and its `exports` only has an `import` condition.
+  moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
+  transform: { '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: { allowJs: true } }] },
+  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  testTimeout: 20000,
+};

@@ -1,0 +1,447 @@
+/**
+ * The sandbox: one local HTTP server that emulates the ngrok API (Event Streams and Event
+ * Destinations) and Secrets Manager's GetSecretValue, with a control surface for tests under
+ * `/_sandbox/`. Written from docs/ngrok-api.md; it imports nothing from `lib/` or `functions/`,
+ * so a misreading of the wire in the client cannot hide here too. Dev and test only.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError, badRequest, errorBody } from './api-error.ts';
+import { type Fault, FaultList, parseFault } from './faults.ts';
+import { newId } from './ids.ts';
+import { handleApiRequest, NgrokState } from './ngrok-api.ts';
+import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.ts';
+import { SecretsStore } from './secrets-manager.ts';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const CONTROL_PREFIX = '/_sandbox';
+
+export interface SandboxOptions {
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default 127.0.0.1: the sandbox is never meant to be reachable from elsewhere. */
+  host?: string;
+  /** API keys the emulated ngrok API accepts. Default: one random key. */
+  apiKeys?: string[];
+  /** Default 120 requests per 60 s per key; `false` turns the limit off. */
+  rateLimit?: RateLimitConfig | false;
+  /** Secrets Manager secrets, by name. */
+  secrets?: Record<string, string>;
+  /**
+   * Accept `beforeId` for `before_id`: the official TypeScript SDK (0.3.0 to 0.17.0) pages with
+   * it (docs/ngrok-api.md §3). Off by default: the API refuses unknown query parameters.
+   */
+  acceptBeforeIdCamelCase?: boolean;
+  /** Called with one line per request (no credentials in it). */
+  log?: (line: string) => void;
+}
+
+export interface RequestLogEntry {
+  api: 'ngrok' | 'secretsmanager';
+  method: string;
+  path: string;
+  query: string;
+  /** Which TCP connection carried it, numbered from 1: shows keep-alive reuse. */
+  connection: number;
+  /** The request body as sent (ngrok API requests only). */
+  body: string;
+  /** The status answered, or null when the connection was dropped. */
+  status: number | null;
+}
+
+export interface Sandbox {
+  /** `http://127.0.0.1:<port>`: the ngrok API base URL and the Secrets Manager endpoint. */
+  url: string;
+  /** The first accepted API key. */
+  apiKey: string;
+  state: NgrokState;
+  secrets: SecretsStore;
+  faults: FaultList;
+  requests: RequestLogEntry[];
+  close(): Promise<void>;
+}
+
+interface Config {
+  api_keys: string[];
+  rate_limit: RateLimitConfig | false;
+  accept_before_id_camel_case: boolean;
+}
+
+/** Event Destinations for a fresh sandbox, so that streams can be created at once. */
+export function sampleDestinations(): Record<string, unknown>[] {
+  const kinds = [
+    {
+      description: 'sandbox kinesis destination',
+      target: {
+        kinesis: {
+          auth: { role: { role_arn: 'arn:aws:iam::123456789012:role/ngrok-events' } },
+          stream_arn: 'arn:aws:kinesis:us-east-1:123456789012:stream/ngrok-events',
+        },
+      },
+    },
+    {
+      description: 'sandbox cloudwatch logs destination',
+      target: {
+        cloudwatch_logs: {
+          auth: { role: { role_arn: 'arn:aws:iam::123456789012:role/ngrok-events' } },
+          log_group_arn: 'arn:aws:logs:us-east-1:123456789012:log-group:ngrok-events',
+        },
+      },
+    },
+  ];
+  return kinds.map((kind) => ({ metadata: '', format: 'json', ...kind }));
+}
+
+class BodyTooLarge extends Error {}
+
+function faultError(status: number, fault: Fault): ApiError {
+  const headers: Record<string, string> = {};
+  if (fault.retry_after !== undefined) headers['retry-after'] = String(fault.retry_after);
+  return new ApiError(status, `Injected fault: HTTP ${status}.`, fault.error_code, headers);
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  contentType = 'application/json; charset=utf-8',
+): void {
+  if (response.destroyed) return;
+  if (body === undefined) {
+    response.writeHead(status, headers).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  response
+    .writeHead(status, {
+      ...headers,
+      'content-type': contentType,
+      'content-length': String(Buffer.byteLength(text)),
+    })
+    .end(text);
+}
+
+function mediaType(header: string | undefined): string | undefined {
+  return header?.split(';')[0]?.trim().toLowerCase();
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const state = new NgrokState();
+  const secrets = new SecretsStore();
+  const faults = new FaultList();
+  const limiter = new RateLimiter();
+  const requests: RequestLogEntry[] = [];
+  const closing = new AbortController();
+  const connectionIds = new WeakMap<object, number>();
+  let connections = 0;
+  const initialConfig: Config = {
+    api_keys: options.apiKeys ?? [randomBytes(24).toString('base64url')],
+    rate_limit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
+    accept_before_id_camel_case: options.acceptBeforeIdCamelCase ?? false,
+  };
+  const config: Config = { ...initialConfig };
+  for (const [name, value] of Object.entries(options.secrets ?? {})) secrets.put(name, value);
+  const log = options.log ?? (() => {});
+
+  /** The ngrok API: credentials, version, rate limit, content, then the operation. */
+  function ngrokApi(request: IncomingMessage, url: URL, rawBody: string, origin: string) {
+    const authorization = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    const apiKey = authorization?.[1];
+    if (apiKey === undefined) {
+      throw new ApiError(
+        401,
+        'The API authentication header is missing or malformed. Send `Authorization: Bearer <API key>`.',
+        'ERR_NGROK_201',
+      );
+    }
+    if (!config.api_keys.includes(apiKey)) {
+      throw new ApiError(401, 'The API key you specified is not valid.', 'ERR_NGROK_203');
+    }
+    const version = request.headers['ngrok-version'];
+    if (version === undefined) {
+      throw badRequest(
+        218,
+        'Your request has not specified an API version. Send the header `Ngrok-Version: 2`.',
+      );
+    }
+    if (version !== '2') {
+      throw badRequest(217, `API version '${version}' is not supported. The latest version is 2.`);
+    }
+    if (config.rate_limit !== false) {
+      const retryAfter = limiter.admit(apiKey, config.rate_limit);
+      if (retryAfter !== undefined) {
+        throw new ApiError(
+          429,
+          `You have exceeded the API rate limit of ${config.rate_limit.limit} requests per ${config.rate_limit.window_seconds} seconds.`,
+          'ERR_NGROK_226',
+          { 'retry-after': String(retryAfter) },
+        );
+      }
+    }
+    const method = request.method ?? 'GET';
+    let body: unknown;
+    if (rawBody.length > 0) {
+      if (method === 'GET' || method === 'DELETE') {
+        throw badRequest(211, `A ${method} request does not take a body.`);
+      }
+      const type = mediaType(request.headers['content-type']);
+      if (type === undefined) {
+        throw badRequest(216, 'The request has a body but no Content-Type header.');
+      }
+      if (type !== 'application/json') {
+        throw new ApiError(
+          415,
+          `The Content-Type '${type}' is not supported; send application/json.`,
+          'ERR_NGROK_210',
+        );
+      }
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        throw badRequest(213, 'The request body could not be parsed as JSON.');
+      }
+    }
+    const beforeId = url.searchParams.get('beforeId');
+    if (config.accept_before_id_camel_case && beforeId !== null) {
+      url.searchParams.delete('beforeId');
+      url.searchParams.set('before_id', beforeId);
+    }
+    return handleApiRequest(state, {
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      body,
+      origin,
+    });
+  }
+
+  async function serveApi(request: IncomingMessage, response: ServerResponse, url: URL) {
+    const method = request.method ?? 'GET';
+    const amzTarget = request.headers['x-amz-target'];
+    const isSecretsManager =
+      typeof amzTarget === 'string' && method === 'POST' && url.pathname === '/';
+    const entry: RequestLogEntry = {
+      api: isSecretsManager ? 'secretsmanager' : 'ngrok',
+      method,
+      path: url.pathname,
+      query: url.search,
+      connection: connectionIds.get(request.socket) ?? 0,
+      body: '',
+      status: null,
+    };
+    requests.push(entry);
+    const finish = (status: number | null) => {
+      entry.status = status;
+      log(`${method} ${url.pathname}${url.search} ${status ?? 'dropped'}`);
+    };
+
+    let rawBody = '';
+    try {
+      rawBody = await readBody(request);
+      if (entry.api === 'ngrok') entry.body = rawBody;
+    } catch (error) {
+      if (!(error instanceof BodyTooLarge)) throw error;
+      finish(413);
+      send(response, 413, { status_code: 413, msg: 'The request body is too large.', details: {} });
+      return;
+    }
+
+    const fault = faults.take(method, url.pathname);
+    // The request is still acted on after the delay even if its caller gave up, as a real
+    // server would; only closing the sandbox cuts the wait short.
+    if (fault?.delay_ms) {
+      const waited = await sleep(fault.delay_ms, true, { signal: closing.signal }).catch(
+        () => false,
+      );
+      if (!waited) return;
+    }
+    if (fault?.drop === 'before') {
+      finish(null);
+      request.socket.destroy();
+      return;
+    }
+
+    let status: number;
+    let body: unknown;
+    let headers: Record<string, string> = {};
+    let contentType: string | undefined;
+    if (entry.api === 'secretsmanager' && fault?.status === undefined) {
+      const answer = secrets.handle(String(amzTarget), request.headers, rawBody);
+      ({ status, body, headers } = answer);
+      contentType = answer.headers['content-type'];
+    } else {
+      const operationId = newId('op');
+      headers = { 'ngrok-operation-id': operationId };
+      try {
+        if (fault?.status !== undefined) throw faultError(fault.status, fault);
+        ({ status, body } = ngrokApi(request, url, rawBody, `http://${request.headers.host}`));
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        status = error.status;
+        body = errorBody(error, operationId);
+        headers = { ...headers, ...error.headers };
+      }
+    }
+
+    if (fault?.body !== undefined) {
+      finish(status);
+      if (!response.destroyed) response.writeHead(status, headers).end(fault.body);
+      return;
+    }
+    if (fault?.drop === 'after') {
+      finish(null);
+      request.socket.destroy();
+      return;
+    }
+    finish(status);
+    send(response, status, body, headers, contentType);
+  }
+
+  async function control(request: IncomingMessage, url: URL): Promise<[number, unknown]> {
+    const method = request.method ?? 'GET';
+    const route = `${method} ${url.pathname.slice(CONTROL_PREFIX.length) || '/'}`;
+    const rawBody = await readBody(request);
+    const input: unknown = rawBody ? JSON.parse(rawBody) : {};
+    const fields = (input ?? {}) as Record<string, unknown>;
+
+    if (route === 'POST /reset') {
+      Object.assign(config, initialConfig);
+      state.reset();
+      faults.clear();
+      limiter.reset();
+      requests.length = 0;
+      return [200, { reset: true }];
+    }
+    if (route === 'POST /seed') {
+      const destinations = (fields.event_destinations ?? []) as unknown[];
+      const streams = (fields.event_streams ?? []) as unknown[];
+      return [
+        201,
+        {
+          event_destinations: destinations.map((body) => state.createDestination(body).id),
+          event_streams: streams.map((body) => state.createStream(body).id),
+        },
+      ];
+    }
+    if (route === 'GET /faults') return [200, { faults: faults.pending() }];
+    if (route === 'POST /faults') {
+      const fault = parseFault(input);
+      faults.add(fault);
+      return [201, fault];
+    }
+    if (route === 'DELETE /faults') {
+      faults.clear();
+      return [200, { faults: [] }];
+    }
+    if (route === 'GET /requests') return [200, { requests }];
+    if (route === 'DELETE /requests') {
+      requests.length = 0;
+      return [200, { requests }];
+    }
+    if (route === 'GET /config') return [200, config];
+    if (route === 'PATCH /config') {
+      if (fields.api_keys !== undefined) {
+        const keys = fields.api_keys;
+        if (
+          !Array.isArray(keys) ||
+          keys.length === 0 ||
+          keys.some((key) => typeof key !== 'string' || key === '')
+        ) {
+          throw new ApiError(400, `'api_keys' must be a non-empty list of strings.`);
+        }
+        config.api_keys = keys as string[];
+      }
+      if (fields.rate_limit !== undefined) {
+        const limit = fields.rate_limit as RateLimitConfig | false;
+        if (limit !== false && !(Number.isInteger(limit?.limit) && limit.window_seconds > 0)) {
+          throw new ApiError(400, `'rate_limit' must be false or {limit, window_seconds}.`);
+        }
+        config.rate_limit = limit;
+        limiter.reset();
+      }
+      if (fields.accept_before_id_camel_case !== undefined) {
+        config.accept_before_id_camel_case = fields.accept_before_id_camel_case === true;
+      }
+      return [200, config];
+    }
+    if (route === 'GET /secrets') return [200, { names: secrets.names() }];
+    const secretName = /^(PUT|DELETE) \/secrets\/(.+)$/.exec(route);
+    if (secretName?.[1] === 'PUT') {
+      if (typeof fields.secret_string !== 'string') {
+        throw new ApiError(400, `Send {"secret_string": "..."}.`);
+      }
+      return [200, secrets.put(decodeURIComponent(secretName[2] ?? ''), fields.secret_string)];
+    }
+    if (secretName?.[1] === 'DELETE') {
+      return [200, { deleted: secrets.delete(decodeURIComponent(secretName[2] ?? '')) }];
+    }
+    throw new ApiError(404, `No control route ${route}. See GET ${CONTROL_PREFIX}/ for the list.`);
+  }
+
+  const CONTROL_ROUTES = [
+    'POST /_sandbox/reset (state, faults, request log, rate limit windows, config as started)',
+    'POST /_sandbox/seed {event_destinations?: [...], event_streams?: [...]}',
+    'GET|POST|DELETE /_sandbox/faults {method, path, times, status?, retry_after?, error_code?, body?, delay_ms?, drop?: before|after}',
+    'GET|DELETE /_sandbox/requests',
+    'GET|PATCH /_sandbox/config {api_keys?, rate_limit?: false | {limit, window_seconds}, accept_before_id_camel_case?}',
+    'GET /_sandbox/secrets, PUT /_sandbox/secrets/{name} {secret_string}, DELETE /_sandbox/secrets/{name}',
+  ];
+
+  const server = createServer(async (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://sandbox');
+    try {
+      if (url.pathname === CONTROL_PREFIX || url.pathname.startsWith(`${CONTROL_PREFIX}/`)) {
+        if (url.pathname.replace(/\/$/, '') === CONTROL_PREFIX) {
+          send(response, 200, { routes: CONTROL_ROUTES });
+          return;
+        }
+        const [status, body] = await control(request, url);
+        send(response, status, body);
+        return;
+      }
+      await serveApi(request, response, url);
+    } catch (error) {
+      const status =
+        error instanceof ApiError ? error.status : error instanceof SyntaxError ? 400 : 500;
+      send(response, status, { error: error instanceof Error ? error.message : String(error) });
+    }
+  });
+
+  server.on('connection', (socket) => connectionIds.set(socket, ++connections));
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://${host}:${port}`,
+    apiKey: config.api_keys[0] ?? '',
+    state,
+    secrets,
+    faults,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        closing.abort();
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
