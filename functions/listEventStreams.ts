@@ -1,0 +1,13 @@
+/** GET /event-streams?before_id=&limit= → 200, one page, newest first. Scope: read. */
+import { callNgrok } from '../lib/call-ngrok.ts';
+import { apiBaseUrl, presentEventStreamList } from '../lib/http/links.ts';
+import { httpRoute, json } from '../lib/http/route.ts';
+import { EventStreamListQuery } from '../lib/schemas/event-streams-api.ts';
+
+export const handler = httpRoute(
+  { scope: 'read', query: EventStreamListQuery },
+  async ({ query }, event, context) => {
+    const page = await callNgrok(context, (ngrok, call) => ngrok.eventStreams.list(query, call));
+    return json(200, presentEventStreamList(page, apiBaseUrl(event), query.limit));
+  },
+);

@@ -1,0 +1,35 @@
+/**
+ * A call to the ngrok API from inside a Lambda: with the key from the service's secret, a
+ * deadline from the Lambda's remaining time, and one retry with a freshly read secret when ngrok
+ * refuses the key (it may have been rotated since this container cached it).
+ */
+import { NgrokClient } from './ngrok/client.ts';
+import { NgrokApiError } from './ngrok/errors.ts';
+import type { CallOptions } from './ngrok/transport.ts';
+import { loadServiceSecret, type ServiceSecret } from './secrets/service-secret.ts';
+
+/** Time kept back from the Lambda's deadline to write the answer. */
+const RESPONSE_MARGIN_MS = 300;
+
+export interface NgrokCallContext {
+  serviceSecret: ServiceSecret;
+  getRemainingTimeInMillis(): number;
+}
+
+export async function callNgrok<T>(
+  context: NgrokCallContext,
+  call: (ngrok: NgrokClient, options: CallOptions) => Promise<T>,
+): Promise<T> {
+  const options = {
+    deadline: Date.now() + context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS,
+  };
+  try {
+    return await call(new NgrokClient({ apiKey: context.serviceSecret.ngrok_api_key }), options);
+  } catch (error) {
+    if (!(error instanceof NgrokApiError && error.status === 401)) throw error;
+    const fresh = await loadServiceSecret({ refresh: true });
+    if (fresh.ngrok_api_key === context.serviceSecret.ngrok_api_key) throw error;
+    context.serviceSecret = fresh;
+    return call(new NgrokClient({ apiKey: fresh.ngrok_api_key }), options);
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The one error shape of this API: RFC 9457 `application/problem+json`, and the one place that
+ * turns any error into it. No stack traces, no secrets, no upstream URLs.
+ */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  NgrokApiError,
+  NgrokError,
+  NgrokInvalidIdError,
+  NgrokTimeoutError,
+} from '../ngrok/errors.ts';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const TYPE_PREFIX = 'tag:ngrok-event-streams-automation,2026:problem:';
+
+export interface FieldError {
+  /** Where: `body.sampling_rate`, `path.id`, `query.limit`. */
+  field: string;
+  message: string;
+}
+
+export interface ProblemFields {
+  status: number;
+  /** A short slug for the kind of problem; `type` is built from it. */
+  kind: string;
+  title: string;
+  detail: string;
+  errors?: FieldError[];
+  error_code?: string;
+  operation_id?: string;
+  headers?: Record<string, string>;
+}
+
+/** An error that is already an answer to the caller. */
+export class HttpProblem extends Error {
+  readonly problem: ProblemFields;
+
+  constructor(problem: ProblemFields, options?: ErrorOptions) {
+    super(problem.detail, options);
+    this.name = 'HttpProblem';
+    this.problem = problem;
+  }
+
+  get status(): number {
+    return this.problem.status;
+  }
+}
+
+export const unauthorized = (detail: string) =>
+  new HttpProblem({
+    status: 401,
+    kind: 'unauthorized',
+    title: 'Unauthorized',
+    detail,
+    headers: { 'WWW-Authenticate': 'Bearer realm="ngrok-event-streams"' },
+  });
+
+export const forbidden = (scope: string) =>
+  new HttpProblem({
+    status: 403,
+    kind: 'forbidden',
+    title: 'Forbidden',
+    detail: `This token lacks the '${scope}' scope that this route needs.`,
+    headers: {
+      'WWW-Authenticate': `Bearer realm="ngrok-event-streams", error="insufficient_scope", scope="${scope}"`,
+    },
+  });
+
+export const validationFailed = (errors: FieldError[]) =>
+  new HttpProblem({
+    status: 400,
+    kind: 'validation-failed',
+    title: 'The request is not valid',
+    detail: errors.map((error) => `${error.field} ${error.message}`).join('; '),
+    errors,
+  });
+
+export const payloadTooLarge = (maxBytes: number) =>
+  new HttpProblem({
+    status: 413,
+    kind: 'payload-too-large',
+    title: 'Payload too large',
+    detail: `The body may be at most ${maxBytes} bytes.`,
+  });
+
+/** Middy's own HTTP errors (`@middy/http-json-body-parser`): 415 and 422. */
+function fromMiddyError(error: { statusCode: number; cause?: unknown }): ProblemFields | undefined {
+  if (error.statusCode === 415) {
+    return {
+      status: 415,
+      kind: 'unsupported-media-type',
+      title: 'Unsupported media type',
+      detail: 'Send the body as JSON, with Content-Type: application/json.',
+    };
+  }
+  if (error.statusCode === 422) {
+    const reason = (error.cause as { message?: unknown } | undefined)?.message;
+    return {
+      status: 422,
+      kind: 'malformed-json',
+      title: 'The body is not valid JSON',
+      detail:
+        typeof reason === 'string'
+          ? `The body is not valid JSON: ${reason}`
+          : 'The body is not valid JSON.',
+    };
+  }
+  return undefined;
+}
+
+/**
+ * How an ngrok failure reaches the caller (DESIGN.md "Upstream mapping"): its validation errors
+ * and 404 as they are, 429 with Retry-After, and everything that is the service's trouble, not
+ * the caller's (a refused key, 5xx, a bad answer, no answer) as 502 or 504.
+ */
+function fromNgrokError(error: NgrokError): ProblemFields {
+  if (error instanceof NgrokTimeoutError) {
+    return {
+      status: 504,
+      kind: 'upstream-timeout',
+      title: 'The ngrok API did not answer in time',
+      detail: 'The ngrok API did not answer before the deadline. Try again.',
+    };
+  }
+  if (error instanceof NgrokInvalidIdError) {
+    return {
+      status: 400,
+      kind: 'validation-failed',
+      title: 'The request is not valid',
+      detail: 'The id is not a valid ngrok id.',
+    };
+  }
+  if (!(error instanceof NgrokApiError)) {
+    return {
+      status: 502,
+      kind: 'upstream-error',
+      title: 'The ngrok API could not be reached',
+      detail:
+        'The ngrok API could not be reached or gave an answer that cannot be read. Try again.',
+    };
+  }
+  const upstream = { error_code: error.errorCode, operation_id: error.operationId };
+  switch (error.status) {
+    case 400:
+      return {
+        status: 400,
+        kind: 'upstream-validation-failed',
+        title: 'ngrok refused the request',
+        detail: error.ngrokMessage,
+        ...upstream,
+      };
+    case 404:
+      return {
+        status: 404,
+        kind: 'not-found',
+        title: 'Not found',
+        detail: 'No Event Stream has this id.',
+        ...upstream,
+      };
+    case 429: {
+      const retryAfter = error.retryAfterSeconds ?? 60;
+      return {
+        status: 429,
+        kind: 'rate-limited',
+        title: 'Too many requests to the ngrok API',
+        detail: `The ngrok API rate limit was reached. Try again in ${retryAfter} seconds.`,
+        headers: { 'Retry-After': String(retryAfter) },
+        ...upstream,
+      };
+    }
+    case 401:
+    case 403:
+      return {
+        status: 502,
+        kind: 'upstream-rejected-key',
+        title: "ngrok refused this service's API key",
+        detail:
+          "ngrok refused this service's API key. The operator must update the key in the service's secret.",
+        ...upstream,
+      };
+    default:
+      return {
+        status: 502,
+        kind: 'upstream-error',
+        title: 'The ngrok API failed',
+        detail: `The ngrok API answered HTTP ${error.status}. Try again.`,
+        ...upstream,
+      };
+  }
+}
+
+const INTERNAL: ProblemFields = {
+  status: 500,
+  kind: 'internal-error',
+  title: 'Internal error',
+  detail: 'The service failed. Its logs say why.',
+};
+
+/** Any error as the problem the caller sees. */
+export function problemOf(error: unknown): ProblemFields {
+  if (error instanceof HttpProblem) return error.problem;
+  if (error instanceof NgrokError) return fromNgrokError(error);
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof statusCode === 'number') {
+    const known = fromMiddyError(error as { statusCode: number; cause?: unknown });
+    if (known) return known;
+    if (statusCode < 500) {
+      return {
+        status: statusCode,
+        kind: 'client-error',
+        title: 'Request refused',
+        detail: String((error as Error).message),
+      };
+    }
+  }
+  return INTERNAL;
+}
+
+export function problemResponse(problem: ProblemFields): APIGatewayProxyStructuredResultV2 {
+  const { headers, kind, status, title, detail, ...extra } = problem;
+  const body: Record<string, unknown> = { type: `${TYPE_PREFIX}${kind}`, title, status, detail };
+  for (const [key, value] of Object.entries(extra)) if (value !== undefined) body[key] = value;
+  return {
+    statusCode: status,
+    headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, ...headers },
+    body: JSON.stringify(body),
+  };
+}
