@@ -3,7 +3,7 @@
  * SANDBOX_PORT (default 4010), SANDBOX_API_KEY (default: random, printed),
  * SANDBOX_RATE_LIMIT=off to turn the 120 requests / 60 s limit off.
  */
-import { sampleDestinations, startSandbox } from './server.ts';
+import { seedSamples, startSandbox } from './server.ts';
 
 const port = Number(process.env.SANDBOX_PORT ?? 4010);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -27,13 +27,12 @@ const sandbox = await startSandbox({
   process.exit(1);
 });
 
-const destinationIds = sampleDestinations().map(
-  (destination) => sandbox.state.createDestination(destination).id,
-);
+const { destinationIds, eventStreamId } = seedSamples(sandbox.state);
 
 console.log(`ngrok API sandbox listening on ${sandbox.url}
   API key:          ${sandbox.apiKey}
   destinations:     ${destinationIds.join(', ')}
+  sample stream:    ${eventStreamId}
   Secrets Manager:  AWS_ENDPOINT_URL_SECRETS_MANAGER=${sandbox.url}
   control surface:  ${sandbox.url}/_sandbox/
 Try: curl -H "Authorization: Bearer ${sandbox.apiKey}" -H "Ngrok-Version: 2" ${sandbox.url}/event_streams

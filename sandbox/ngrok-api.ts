@@ -44,14 +44,14 @@ export class NgrokState {
     this.destinations.clear();
   }
 
-  createStream(body: unknown): EventStreamRecord {
-    const stream = createEventStream(newId('es'), asBody(body), this.destinations);
+  createStream(body: unknown, id = newId('es')): EventStreamRecord {
+    const stream = createEventStream(id, asBody(body), this.destinations);
     this.streams.set(stream.id, stream);
     return stream;
   }
 
-  createDestination(body: unknown): EventDestinationRecord {
-    const destination = createEventDestination(newId('ed'), asBody(body));
+  createDestination(body: unknown, id = newId('ed')): EventDestinationRecord {
+    const destination = createEventDestination(id, asBody(body));
     this.destinations.set(destination.id, destination);
     return destination;
   }

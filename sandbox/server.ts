@@ -71,27 +71,60 @@ interface Config {
 
 /** Event Destinations for a fresh sandbox, so that streams can be created at once. */
 export function sampleDestinations(): Record<string, unknown>[] {
-  const kinds = [
+  const role = { role: { role_arn: 'arn:aws:iam::123456789012:role/ngrok-events' } };
+  return [
     {
       description: 'sandbox kinesis destination',
+      format: 'json',
       target: {
         kinesis: {
-          auth: { role: { role_arn: 'arn:aws:iam::123456789012:role/ngrok-events' } },
+          auth: role,
           stream_arn: 'arn:aws:kinesis:us-east-1:123456789012:stream/ngrok-events',
         },
       },
     },
     {
       description: 'sandbox cloudwatch logs destination',
+      format: 'json',
       target: {
         cloudwatch_logs: {
-          auth: { role: { role_arn: 'arn:aws:iam::123456789012:role/ngrok-events' } },
+          auth: role,
           log_group_arn: 'arn:aws:logs:us-east-1:123456789012:log-group:ngrok-events',
         },
       },
     },
   ];
-  return kinds.map((kind) => ({ metadata: '', format: 'json', ...kind }));
+}
+
+/**
+ * Fixed ids for the samples `npm start` and `npm run sandbox` seed, so that the sample events in
+ * events/ name things that exist. They sort before any id made now (KSUIDs of an older time).
+ */
+export const SAMPLE_DESTINATION_IDS = [
+  'ed_2SandboxKinesisDestination0',
+  'ed_2SandboxLogsDestination0000',
+];
+export const SAMPLE_EVENT_STREAM_ID = 'es_2SandboxSampleEventStream00';
+
+/** Seeds the sample destinations and one sample stream on the first of them. */
+export function seedSamples(state: NgrokState): {
+  destinationIds: string[];
+  eventStreamId: string;
+} {
+  const destinationIds = sampleDestinations().map(
+    (destination, index) => state.createDestination(destination, SAMPLE_DESTINATION_IDS[index]).id,
+  );
+  const stream = state.createStream(
+    {
+      description: 'sample stream',
+      event_type: 'http_request_complete',
+      fields: ['http.request.method', 'http.response.status_code', 'conn.client_ip'],
+      destination_ids: [destinationIds[0]],
+      sampling_rate: 1,
+    },
+    SAMPLE_EVENT_STREAM_ID,
+  );
+  return { destinationIds, eventStreamId: stream.id };
 }
 
 class BodyTooLarge extends Error {}
