@@ -455,6 +455,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
 
   server.on('connection', (socket) => connectionIds.set(socket, ++connections));
+  // Idle keep-alive connections stay open longer than clients keep them (undici: 4 s), so a
+  // client never reuses a socket the server is closing at that moment.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

@@ -45,6 +45,9 @@ const { status } = spawnSync(
     '--path',
     `events/${functionName}.json`,
     ...localParams(sandboxUrl, '0'),
+    // Its own build folder: `npm start`'s serverless offline keeps loading from .esbuild.
+    '--param',
+    'esbuildWorkFolder=.esbuild-invoke',
     ...rest,
   ],
   { stdio: 'inherit', env: { ...process.env, ...localAwsEnv(sandboxUrl) } },
