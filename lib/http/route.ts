@@ -1,7 +1,7 @@
 /**
  * One HTTP API route as a middy chain, in the order every route needs:
- * problem+json errors → header normalisation → bearer auth with scope → body size limit → JSON
- * body → zod validation → the operation. Function files name the route's scope, schemas and
+ * problem+json errors → header normalisation → a bearer token → the service's secret → the
+ * caller and its scope → body size limit → JSON body → zod validation → the operation. Function files name the route's scope, schemas and
  * operation; the mechanism lives here once.
  */
 import middy from '@middy/core';
@@ -9,10 +9,11 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { bearerAuth } from '../middleware/bearer-auth.ts';
+import { authorize, bearerToken } from '../middleware/bearer-auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { problemDetails } from '../middleware/problem-details.ts';
-import type { ApiContext } from '../middleware/types.ts';
+import { serviceSecret } from '../middleware/service-secret.ts';
+import type { ApiContext, ApiInternal } from '../middleware/types.ts';
 import { validateInput } from '../middleware/validate-input.ts';
 import type { Scope } from '../secrets/service-secret.ts';
 
@@ -48,11 +49,14 @@ export function httpRoute<
     APIGatewayProxyEventV2,
     APIGatewayProxyStructuredResultV2,
     Error,
-    ApiContext
+    ApiContext,
+    ApiInternal
   >()
     .use(problemDetails())
     .use(httpHeaderNormalizer())
-    .use(bearerAuth({ scope: spec.scope }));
+    .use(bearerToken())
+    .use(serviceSecret())
+    .use(authorize({ scope: spec.scope }));
   if (spec.body !== undefined) {
     chain.use(bodyLimit({ maxBytes: MAX_BODY_BYTES })).use(httpJsonBodyParser());
   }

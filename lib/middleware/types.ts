@@ -8,23 +8,31 @@ import type { ServiceSecret } from '../secrets/service-secret.ts';
 
 /** What the middlewares leave on the Lambda context for the handler. */
 export interface ApiContext extends Context {
-  /** Set by `bearerAuth`: the service's secret, and the name of the caller it let in. */
+  /** Set by `serviceSecret`. */
   serviceSecret: ServiceSecret;
+  /** Set by `authorize`: the name of the caller it let in. */
   callerName: string;
   /** Set by `validateInput`: path, query and body, parsed by their zod schemas. */
   input: { path: unknown; query: unknown; body: unknown };
+}
+
+/** Between middlewares only: `bearerToken` leaves the presented token for `authorize`. */
+export interface ApiInternal extends Record<string, unknown> {
+  bearerToken: string;
 }
 
 export type ApiRequest = Request<
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
   Error,
-  ApiContext
+  ApiContext,
+  ApiInternal
 >;
 
 export type ApiMiddleware = MiddlewareObj<
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
   Error,
-  ApiContext
+  ApiContext,
+  ApiInternal
 >;
