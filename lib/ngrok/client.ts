@@ -15,9 +15,9 @@ import {
   EventDestination,
   EventDestinationList,
   EventStream,
-  type EventStreamCreate,
+  EventStreamCreate,
   EventStreamList,
-  type EventStreamUpdate,
+  EventStreamUpdate,
   type PageRequest,
 } from './schemas.ts';
 import {
@@ -68,21 +68,9 @@ function pageQuery(page: PageRequest): Record<string, string | undefined> {
   };
 }
 
-const CREATE_FIELDS = [
-  'metadata',
-  'description',
-  'fields',
-  'event_type',
-  'destination_ids',
-  'sampling_rate',
-] as const;
-const UPDATE_FIELDS = [
-  'metadata',
-  'description',
-  'fields',
-  'destination_ids',
-  'sampling_rate',
-] as const;
+/** The fields a create or an update may send: the keys of their wire schemas, nothing else. */
+const CREATE_FIELDS = Object.keys(EventStreamCreate.shape) as (keyof EventStreamCreate)[];
+const UPDATE_FIELDS = Object.keys(EventStreamUpdate.shape) as (keyof EventStreamUpdate)[];
 
 export class EventStreamsClient {
   readonly #config: TransportConfig;

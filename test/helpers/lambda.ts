@@ -8,6 +8,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { newCallerToken, sha256Hex } from '../../lib/auth/tokens.ts';
+import { parseJsonOrUndefined } from './json.ts';
 import { control } from './sandbox.ts';
 
 export interface ApiEventOptions {
@@ -105,12 +106,7 @@ export async function invoke(
 ): Promise<Answer> {
   const result = await (handler as Handler)(event, context);
   const body = result.body;
-  let json: unknown;
-  try {
-    json = body === undefined ? undefined : JSON.parse(body);
-  } catch {
-    json = undefined;
-  }
+  const json = parseJsonOrUndefined(body);
   return {
     status: result.statusCode ?? 200,
     headers: Object.fromEntries(

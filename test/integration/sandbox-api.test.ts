@@ -2,6 +2,8 @@
  * The sandbox speaks the ngrok API as docs/ngrok-api.md defines it, including every row of its
  * "Decisions" table. Raw HTTP only: nothing from lib/ is used here.
  */
+
+import { parseJsonOrUndefined } from '../helpers/json.ts';
 import { control, injectFault, requestLog, seedStreams, useSandbox } from '../helpers/sandbox.ts';
 
 const ctx = useSandbox();
@@ -34,12 +36,7 @@ async function api(
   }
   const response = await fetch(`${ctx.url}${path}`, { method, headers, body });
   const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const json = parseJsonOrUndefined(text);
   return { status: response.status, headers: response.headers, text, json };
 }
 
