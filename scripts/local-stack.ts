@@ -1,4 +1,5 @@
 /** What `npm start` and `npm run invoke` share: how the functions are wired to the sandbox locally. */
+import { createServer } from 'node:net';
 
 /** The name of the service's secret in the local sandbox. */
 export const LOCAL_SECRET_NAME = 'ngrok-event-streams-local';
@@ -40,5 +41,14 @@ export function portFrom(name: string, fallback: number): number {
     console.error(`${name} must be a port number from 1 to 65535; got '${raw}'.`);
     process.exit(2);
   }
+  return port;
+}
+
+/** A port nobody listens on now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
   return port;
 }

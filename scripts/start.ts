@@ -10,22 +10,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { newCallerToken, sha256Hex } from '../lib/auth/tokens.ts';
 import { type Sandbox, seedSamples, startSandbox } from '../sandbox/server.ts';
-import { LOCAL_SECRET_NAME, localAwsEnv, localParams, portFrom } from './local-stack.ts';
+import { freePort, LOCAL_SECRET_NAME, localAwsEnv, localParams, portFrom } from './local-stack.ts';
 
 const READY_TIMEOUT_MS = 60_000;
-
-/** A port nobody listens on now, for serverless-offline's internal Lambda endpoint. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function waitUntilServing(url: string, child: ChildProcess): Promise<void> {
   const until = Date.now() + READY_TIMEOUT_MS;

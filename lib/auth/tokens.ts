@@ -12,13 +12,18 @@ export function newCallerToken(): string {
   return `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
 }
 
+function sha256(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/** What the secret stores for a token (`token_sha256`). */
 export function sha256Hex(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return sha256(token).toString('hex');
 }
 
 /** The caller whose token this is, or undefined. */
 export function findCaller(callers: readonly Caller[], token: string): Caller | undefined {
-  const presented = createHash('sha256').update(token, 'utf8').digest();
+  const presented = sha256(token);
   let found: Caller | undefined;
   for (const caller of callers) {
     const stored = Buffer.from(caller.token_sha256, 'hex');

@@ -1,8 +1,8 @@
 /**
  * One HTTP API route as a middy chain, in the order every route needs:
  * problem+json errors → header normalisation → a bearer token → the service's secret → the
- * caller and its scope → body size limit → JSON body → zod validation → the operation. Function files name the route's scope, schemas and
- * operation; the mechanism lives here once.
+ * caller and its scope → body size limit → JSON body → zod validation → the operation.
+ * Function files name the route's scope, schemas and operation; the mechanism lives here once.
  */
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';

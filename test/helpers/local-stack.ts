@@ -3,19 +3,11 @@
  * offline`), on free ports, for end-to-end tests over real HTTP.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../scripts/local-stack.ts';
 
 const ROOT = join(__dirname, '..', '..');
 const READY = /ngrok Event Streams API running at (http:\/\/\S+)/;
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface LocalStack {
   apiUrl: string;
