@@ -6,5 +6,8 @@ module.exports = {
   moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   transform: { '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: { allowJs: true } }] },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  // The service's logs are kept and checked for secrets, not printed (LOG_TESTS=1 prints them).
+  setupFiles: ['<rootDir>/test/setup/env.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/setup/logs.ts'],
   testTimeout: 20000,
 };

@@ -1,12 +1,16 @@
-/** DELETE /event-streams/{id} → 204. Scope: write. */
-import { callNgrok } from '../lib/call-ngrok.ts';
+/** DELETE /event-streams/{id} → 204. Scope: write. Audited. */
+import { changeEventStream } from '../lib/http/change.ts';
 import { httpRoute, noContent } from '../lib/http/route.ts';
 import { EventStreamPath } from '../lib/schemas/event-streams-api.ts';
 
 export const handler = httpRoute(
-  { scope: 'write', path: EventStreamPath },
+  { operation: 'deleteEventStream', scope: 'write', path: EventStreamPath },
   async ({ path }, _event, context) => {
-    await callNgrok(context, (ngrok, call) => ngrok.eventStreams.delete(path.id, call));
+    await changeEventStream(
+      context,
+      { action: 'event_stream.delete', streamId: path.id },
+      async (ngrok, call) => ({ result: await ngrok.eventStreams.delete(path.id, call) }),
+    );
     return noContent();
   },
 );

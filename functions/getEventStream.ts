@@ -5,7 +5,7 @@ import { httpRoute, json } from '../lib/http/route.ts';
 import { EventStreamPath } from '../lib/schemas/event-streams-api.ts';
 
 export const handler = httpRoute(
-  { scope: 'read', path: EventStreamPath },
+  { operation: 'getEventStream', scope: 'read', path: EventStreamPath },
   async ({ path }, event, context) => {
     const stream = await callNgrok(context, (ngrok, call) => ngrok.eventStreams.get(path.id, call));
     return json(200, presentEventStream(stream, apiBaseUrl(event)));

@@ -5,7 +5,7 @@ import { httpRoute, json } from '../lib/http/route.ts';
 import { EventStreamListQuery } from '../lib/schemas/event-streams-api.ts';
 
 export const handler = httpRoute(
-  { scope: 'read', query: EventStreamListQuery },
+  { operation: 'listEventStreams', scope: 'read', query: EventStreamListQuery },
   async ({ query }, event, context) => {
     const page = await callNgrok(context, (ngrok, call) => ngrok.eventStreams.list(query, call));
     return json(200, presentEventStreamList(page, apiBaseUrl(event), query.limit));

@@ -1,14 +1,29 @@
-/** PATCH /event-streams/{id} → 200, the updated stream; only the fields sent change. Scope: write. */
-import { callNgrok } from '../lib/call-ngrok.ts';
+/**
+ * PATCH /event-streams/{id} → 200, the updated stream; only the fields sent change. Scope: write.
+ * Audited with each changed field's value before and after: the stream is read first.
+ */
+import { changeEventStream } from '../lib/http/change.ts';
 import { apiBaseUrl, presentEventStream } from '../lib/http/links.ts';
 import { httpRoute, json } from '../lib/http/route.ts';
+import { changedFields } from '../lib/observability/audit.ts';
 import { EventStreamPath, UpdateEventStreamBody } from '../lib/schemas/event-streams-api.ts';
 
 export const handler = httpRoute(
-  { scope: 'write', path: EventStreamPath, body: UpdateEventStreamBody },
+  {
+    operation: 'updateEventStream',
+    scope: 'write',
+    path: EventStreamPath,
+    body: UpdateEventStreamBody,
+  },
   async ({ path, body }, event, context) => {
-    const stream = await callNgrok(context, (ngrok, call) =>
-      ngrok.eventStreams.update(path.id, body, call),
+    const stream = await changeEventStream(
+      context,
+      { action: 'event_stream.update', streamId: path.id },
+      async (ngrok, call) => {
+        const before = await ngrok.eventStreams.get(path.id, call);
+        const after = await ngrok.eventStreams.update(path.id, body, call);
+        return { result: after, changes: changedFields(before, after, Object.keys(body)) };
+      },
     );
     return json(200, presentEventStream(stream, apiBaseUrl(event)));
   },

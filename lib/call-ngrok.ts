@@ -1,11 +1,12 @@
 /**
  * A call to the ngrok API from inside a Lambda: with the key from the service's secret, a
- * deadline from the Lambda's remaining time, and one retry with a freshly read secret when ngrok
- * refuses the key (it may have been rotated since this container cached it).
+ * deadline from the Lambda's remaining time, each exchange reported to the request line, and one
+ * retry with a freshly read secret when ngrok refuses the key (it may have been rotated since
+ * this container cached it).
  */
 import { NgrokClient } from './ngrok/client.ts';
 import { NgrokApiError } from './ngrok/errors.ts';
-import type { CallOptions } from './ngrok/transport.ts';
+import type { CallOptions, CallReport } from './ngrok/transport.ts';
 import { loadServiceSecret, type ServiceSecret } from './secrets/service-secret.ts';
 
 /** Time kept back from the Lambda's deadline to write the answer. */
@@ -14,14 +15,17 @@ const RESPONSE_MARGIN_MS = 300;
 export interface NgrokCallContext {
   serviceSecret: ServiceSecret;
   getRemainingTimeInMillis(): number;
+  /** Where each exchange with ngrok is reported (the request line). */
+  record?: { ngrokCalls: CallReport[] };
 }
 
 export async function callNgrok<T>(
   context: NgrokCallContext,
   call: (ngrok: NgrokClient, options: CallOptions) => Promise<T>,
 ): Promise<T> {
-  const options = {
+  const options: CallOptions = {
     deadline: Date.now() + context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS,
+    onCallEnd: (report) => context.record?.ngrokCalls.push(report),
   };
   try {
     return await call(new NgrokClient({ apiKey: context.serviceSecret.ngrok_api_key }), options);

@@ -216,9 +216,14 @@ export function problemOf(error: unknown): ProblemFields {
   return INTERNAL;
 }
 
-export function problemResponse(problem: ProblemFields): APIGatewayProxyStructuredResultV2 {
+/** The answer for a problem; `instance` is the request id, as in the `x-request-id` header. */
+export function problemResponse(
+  problem: ProblemFields,
+  instance?: string,
+): APIGatewayProxyStructuredResultV2 {
   const { headers, kind, status, title, detail, ...extra } = problem;
   const body: Record<string, unknown> = { type: `${TYPE_PREFIX}${kind}`, title, status, detail };
+  if (instance) body.instance = instance;
   for (const [key, value] of Object.entries(extra)) if (value !== undefined) body[key] = value;
   return {
     statusCode: status,

@@ -1,9 +1,13 @@
 /**
  * One HTTP API route as a middy chain, in the order every route needs:
- * problem+json errors → header normalisation → a bearer token → the service's secret → the
- * caller and its scope → body size limit → JSON body → zod validation → the operation.
- * Function files name the route's scope, schemas and operation; the mechanism lives here once.
+ * metrics → Lambda context in the logs → the request line → problem+json errors → header
+ * normalisation → a bearer token → the service's secret → the caller and its scope → body size
+ * limit → JSON body → zod validation → the operation.
+ * Function files name the route's operation, scope, schemas and ngrok calls; the mechanism
+ * lives here once.
  */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
@@ -12,9 +16,12 @@ import type * as z from 'zod/mini';
 import { authorize, bearerToken } from '../middleware/bearer-auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { problemDetails } from '../middleware/problem-details.ts';
+import { requestLog } from '../middleware/request-log.ts';
 import { serviceSecret } from '../middleware/service-secret.ts';
 import type { ApiContext, ApiInternal } from '../middleware/types.ts';
 import { validateInput } from '../middleware/validate-input.ts';
+import { logger } from '../observability/logger.ts';
+import { metrics } from '../observability/metrics.ts';
 import type { Scope } from '../secrets/service-secret.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -22,7 +29,10 @@ export const MAX_BODY_BYTES = 16 * 1024;
 type Infer<S> = S extends z.ZodMiniType ? z.infer<S> : undefined;
 
 export interface RouteSpec<P, Q, B> {
-  scope: Scope;
+  /** Names the route in metrics (dimension `operation`), e.g. `getEventStream`. */
+  operation: string;
+  /** The scope a caller's token needs; `none` for a public route (no token, no secret). */
+  scope: Scope | 'none';
   path?: P;
   query?: Q;
   body?: B;
@@ -52,11 +62,18 @@ export function httpRoute<
     ApiContext,
     ApiInternal
   >()
+    .use(logMetrics(metrics))
+    // The event is never logged: it holds the caller's token.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+    .use(requestLog({ operation: spec.operation }))
     .use(problemDetails())
-    .use(httpHeaderNormalizer())
-    .use(bearerToken())
-    .use(serviceSecret())
-    .use(authorize({ scope: spec.scope }));
+    .use(httpHeaderNormalizer());
+  if (spec.scope !== 'none') {
+    chain
+      .use(bearerToken())
+      .use(serviceSecret())
+      .use(authorize({ scope: spec.scope }));
+  }
   if (spec.body !== undefined) {
     chain.use(bodyLimit({ maxBytes: MAX_BODY_BYTES })).use(httpJsonBodyParser());
   }

@@ -1,33 +1,22 @@
 /**
- * Turns every error into an RFC 9457 problem+json answer. Registered first, so that its onError
- * runs last, after every other middleware had its say. (`@middy/http-error-handler` writes the
- * message as text/plain or JSON, not problem+json: hence this one.)
+ * Turns every error into an RFC 9457 problem+json answer, with the request id as `instance`.
+ * Registered just inside `requestLog`, so that its onError runs after every other middleware
+ * had its say; the request line (not this) reports the problem. (`@middy/http-error-handler`
+ * writes the message as text/plain or JSON, not problem+json: hence this one.)
  */
 import { problemOf, problemResponse } from '../http/problem.ts';
-import { log } from '../log.ts';
 import type { ApiMiddleware, ApiRequest } from './types.ts';
 
 export function problemDetails(): ApiMiddleware {
   const problemDetailsOnError = (request: ApiRequest) => {
     if (request.response !== undefined && request.response !== null) return;
     const problem = problemOf(request.error);
-    const error = request.error as
-      | (Error & { operation?: string; cause?: unknown })
-      | null
-      | undefined;
-    log(problem.status >= 500 ? 'error' : 'info', 'request failed', {
-      status: problem.status,
-      kind: problem.kind,
-      route: request.event?.routeKey,
-      caller: request.context?.callerName,
-      requestId: request.context?.awsRequestId,
-      // Error names and this project's own messages are safe to log; middy's carry the raw body
-      // in their cause, which is not logged.
-      error: error?.name,
-      reason: problem.status >= 500 ? error?.message : undefined,
-      operation: error?.operation,
-    });
-    request.response = problemResponse(problem);
+    const { record } = request.context;
+    record.problem = problem;
+    // Only an error the service did not expect is worth its stack in the log; a caller's
+    // mistake is said by the problem's kind. (Middy's parse errors carry the raw body.)
+    if (problem.status >= 500) record.error = request.error;
+    request.response = problemResponse(problem, record.requestId);
   };
   return { onError: problemDetailsOnError };
 }

@@ -4,10 +4,29 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
+import type { ProblemFields } from '../http/problem.ts';
+import type { CallReport } from '../ngrok/transport.ts';
 import type { ServiceSecret } from '../secrets/service-secret.ts';
+
+/** What the request line (`requestLog`) reports; filled in as the request goes. */
+export interface RequestRecord {
+  /** The API Gateway request id: the `x-request-id` header and `instance` of a problem. */
+  requestId: string;
+  /** `performance.now()` when the request came in. */
+  started: number;
+  /** The stream the request is about, once known (a create learns it from ngrok). */
+  streamId?: string;
+  /** Every call to ngrok, in order. */
+  ngrokCalls: CallReport[];
+  /** Set by `problemDetails` when the request failed. */
+  problem?: ProblemFields;
+  error?: unknown;
+}
 
 /** What the middlewares leave on the Lambda context for the handler. */
 export interface ApiContext extends Context {
+  /** Set by `requestLog`. */
+  record: RequestRecord;
   /** Set by `serviceSecret`. */
   serviceSecret: ServiceSecret;
   /** Set by `authorize`: the name of the caller it let in. */

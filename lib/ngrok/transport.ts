@@ -43,6 +43,23 @@ export interface CallOptions {
    * included. In a Lambda: `Date.now() + context.getRemainingTimeInMillis() - margin`.
    */
   deadline?: number;
+  /** Told once when the call is over, whatever its outcome: for request logs and metrics. */
+  onCallEnd?: (report: CallReport) => void;
+}
+
+/** What one call did: its attempts, and how the last one ended. Holds no key and no URL. */
+export interface CallReport {
+  /** e.g. `event_streams.get`. */
+  operation: string;
+  /** The status of ngrok's last answer; absent when no answer came. */
+  status?: number;
+  /** Requests sent in all, retries included. */
+  attempts: number;
+  /** ngrok's id of its last answer (`ngrok-operation-id`), for a support ticket. */
+  operation_id?: string;
+  duration_ms: number;
+  /** The error's class name, when the call failed. */
+  error?: string;
 }
 
 export interface Exchange<T> {
@@ -160,6 +177,25 @@ export async function exchange<T>(
   call: Exchange<T>,
   options: CallOptions = {},
 ): Promise<T | undefined> {
+  const started = performance.now();
+  const report: CallReport = { operation: call.operation, attempts: 0, duration_ms: 0 };
+  try {
+    return await attempts(config, call, options, report);
+  } catch (error) {
+    report.error = (error as Error).name;
+    throw error;
+  } finally {
+    report.duration_ms = Math.round(performance.now() - started);
+    options.onCallEnd?.(report);
+  }
+}
+
+async function attempts<T>(
+  config: TransportConfig,
+  call: Exchange<T>,
+  options: CallOptions,
+  report: CallReport,
+): Promise<T | undefined> {
   const deadline = options.deadline ?? Date.now() + config.defaultTimeoutMs;
   if (deadline - Date.now() <= 0) throw new NgrokTimeoutError(call.operation);
   const signal = AbortSignal.timeout(deadline - Date.now());
@@ -176,6 +212,9 @@ export async function exchange<T>(
 
   for (let attempt = 1; ; attempt++) {
     let outcome: Outcome;
+    report.attempts = attempt;
+    report.status = undefined;
+    report.operation_id = undefined;
     try {
       const response = await request(url, {
         method: call.method,
@@ -190,6 +229,8 @@ export async function exchange<T>(
         headers: response.headers,
         text: await response.body.text(),
       };
+      report.status = response.statusCode;
+      report.operation_id = headerValue(response.headers['ngrok-operation-id']);
     } catch (error) {
       if (signal.aborted) throw new NgrokTimeoutError(call.operation, { cause: error });
       const code = errorCode(error);

@@ -13,6 +13,7 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod/mini';
 import { secretCacheSeconds, secretId } from '../config.ts';
+import { registerSecretValue } from '../observability/redact.ts';
 
 export const SCOPES = ['read', 'write'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -70,5 +71,7 @@ export async function loadServiceSecret({ refresh = false } = {}): Promise<Servi
       `The service's secret is not valid at: ${[...new Set(fields)].join(', ')}`,
     );
   }
+  registerSecretValue(result.data.ngrok_api_key);
+  registerSecretValue(result.data.slack?.signing_secret);
   return result.data;
 }

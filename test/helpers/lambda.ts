@@ -9,6 +9,7 @@ import type {
 } from 'aws-lambda';
 import { newCallerToken, sha256Hex } from '../../lib/auth/tokens.ts';
 import { parseJsonOrUndefined } from './json.ts';
+import { registerSecret } from './logs.ts';
 import { control } from './sandbox.ts';
 
 export interface ApiEventOptions {
@@ -148,6 +149,7 @@ export async function configureService(
   ngrokApiKey: string,
 ): Promise<ServiceTokens> {
   const tokens = { write: newCallerToken(), read: newCallerToken() };
+  registerSecret(tokens.write, tokens.read, ngrokApiKey);
   await storeServiceSecret(sandboxUrl, ngrokApiKey, tokens);
   Object.assign(process.env, {
     SECRET_ID: SECRET_NAME,

@@ -10,6 +10,7 @@ import {
   sampleDestinations,
   startSandbox,
 } from '../../sandbox/server.ts';
+import { registerSecret } from './logs.ts';
 
 export interface SandboxContext {
   sandbox: Sandbox;
@@ -67,6 +68,7 @@ export function useSandbox(options: SandboxOptions = { rateLimit: false }): Sand
     context.sandbox = await startSandbox(options);
     context.url = context.sandbox.url;
     context.apiKey = context.sandbox.apiKey;
+    registerSecret(context.apiKey);
   });
   afterAll(() => context.sandbox.close());
   beforeEach(async () => {
