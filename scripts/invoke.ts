@@ -2,7 +2,8 @@
  * `npm run invoke -- <function> [more serverless args]`: runs
  * `serverless invoke local -f <function> --path events/<function>.json` against the sandbox of a
  * running local stack (start it with `DEV_API_TOKEN=nes_sample-event-token npm start`: the
- * sample events carry that token). SANDBOX_PORT as for `npm start` (4010).
+ * sample events carry that token). It finds the stack by the file `npm start` leaves
+ * (.local-stack.json); SANDBOX_PORT, when set, names the sandbox's port instead.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,6 +13,7 @@ import {
   localAwsEnv,
   localParams,
   portFrom,
+  readLocalStackState,
   SAMPLE_EVENT_TOKEN,
 } from './local-stack.ts';
 
@@ -22,13 +24,18 @@ if (!functionName || !existsSync(`events/${functionName}.json`)) {
   );
   process.exit(2);
 }
-const sandboxUrl = `http://127.0.0.1:${portFrom('SANDBOX_PORT', 4010)}`;
+const running = readLocalStackState();
+const sandboxUrl = process.env.SANDBOX_PORT
+  ? `http://127.0.0.1:${portFrom('SANDBOX_PORT', 4010)}`
+  : (running?.sandboxUrl ?? 'http://127.0.0.1:4010');
 const secrets = await fetch(`${sandboxUrl}/_sandbox/secrets`)
   .then((response) => response.json() as Promise<{ names: string[] }>)
   .catch(() => undefined);
 if (!secrets?.names.includes(LOCAL_SECRET_NAME)) {
   console.error(
-    `No local stack's sandbox answers on ${sandboxUrl}. Start one first:\n  DEV_API_TOKEN=${SAMPLE_EVENT_TOKEN} npm start`,
+    `No local stack's sandbox answers on ${sandboxUrl}${process.env.SANDBOX_PORT ? ' (SANDBOX_PORT)' : running ? ' (from .local-stack.json)' : ''}. Start one first, in this folder:
+  DEV_API_TOKEN=${SAMPLE_EVENT_TOKEN} npm start
+If it runs with another SANDBOX_PORT and was started elsewhere, set the same SANDBOX_PORT here.`,
   );
   process.exit(1);
 }

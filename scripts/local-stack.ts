@@ -1,11 +1,37 @@
 /** What `npm start` and `npm run invoke` share: how the functions are wired to the sandbox locally. */
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 /** The name of the service's secret in the local sandbox. */
 export const LOCAL_SECRET_NAME = 'ngrok-event-streams-local';
 
 /** The bearer token the sample events in events/ carry: `DEV_API_TOKEN=<this> npm start`. */
 export const SAMPLE_EVENT_TOKEN = 'nes_sample-event-token';
+
+/**
+ * Where a running `npm start` says where it is, for `npm run invoke` (removed when it stops).
+ * npm runs scripts in the project's root.
+ */
+export const STATE_FILE = join(process.cwd(), '.local-stack.json');
+
+export interface LocalStackState {
+  apiUrl: string;
+  sandboxUrl: string;
+  pid: number;
+}
+
+/** The running local stack's state, if its process is still alive. */
+export function readLocalStackState(): LocalStackState | undefined {
+  if (!existsSync(STATE_FILE)) return undefined;
+  try {
+    const state = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as LocalStackState;
+    process.kill(state.pid, 0);
+    return state;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The environment that points the real AWS SDK at the sandbox's Secrets Manager, with dummy
@@ -44,6 +70,15 @@ export function portFrom(name: string, fallback: number): number {
   return port;
 }
 
+/** Whether nothing listens on this port of 127.0.0.1 now. */
+export async function isPortFree(port: number): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 /** A port nobody listens on now (the OS picks it). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -51,4 +86,25 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * Takes `--name value` or `--name=value` out of `args`: `npm start -- --lambdaPort 4000` then
+ * means the same as LAMBDA_PORT=4000, instead of a second, conflicting option.
+ */
+export function takeOption(args: string[], name: string): string | undefined {
+  let value: string | undefined;
+  for (let index = 0; index < args.length; ) {
+    const arg = args[index] ?? '';
+    if (arg === `--${name}`) {
+      value = args[index + 1];
+      args.splice(index, 2);
+    } else if (arg.startsWith(`--${name}=`)) {
+      value = arg.slice(name.length + 3);
+      args.splice(index, 1);
+    } else {
+      index++;
+    }
+  }
+  return value;
 }

@@ -3,41 +3,93 @@
  * service's secret in it, and runs `serverless offline` with the functions wired to it. Prints
  * the API's URL, a bearer token and the seeded destination ids. Ctrl-C stops everything.
  *
- * PORT (3000), SANDBOX_PORT (4010), DEV_API_TOKEN (random), SLACK_SIGNING_SECRET (random),
- * SECRET_CACHE_SECONDS (300). With NGROK_API_KEY set, the functions talk to the real ngrok API at
- * NGROK_API_URL (default https://api.ngrok.com); the sandbox then only serves the secret.
+ * PORT (3000), SANDBOX_PORT (4010), LAMBDA_PORT (a free one), DEV_API_TOKEN (random),
+ * SECRET_CACHE_SECONDS (300). With NGROK_API_KEY set, the functions talk to the real ngrok API
+ * at NGROK_API_URL (default https://api.ngrok.com); the sandbox then only serves the secret.
+ * Arguments after `npm start --` go to serverless offline (`--httpPort` and `--lambdaPort`
+ * there mean the same as PORT and LAMBDA_PORT).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { newCallerToken, sha256Hex } from '../lib/auth/tokens.ts';
 import { type Sandbox, seedSamples, startSandbox } from '../sandbox/server.ts';
-import { freePort, LOCAL_SECRET_NAME, localAwsEnv, localParams, portFrom } from './local-stack.ts';
+import {
+  freePort,
+  isPortFree,
+  LOCAL_SECRET_NAME,
+  type LocalStackState,
+  localAwsEnv,
+  localParams,
+  portFrom,
+  STATE_FILE,
+  takeOption,
+} from './local-stack.ts';
 
 const READY_TIMEOUT_MS = 60_000;
 
-async function waitUntilServing(url: string, child: ChildProcess): Promise<void> {
-  const until = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < until) {
-    if (child.exitCode !== null)
-      throw new Error(`serverless offline exited with code ${child.exitCode}.`);
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(1000) });
-      return;
-    } catch {
-      await sleep(250);
-    }
-  }
-  throw new Error(
-    `serverless offline did not answer on ${url} within ${READY_TIMEOUT_MS / 1000} s.`,
-  );
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
 }
 
-const port = portFrom('PORT', 3000);
+function portOption(name: string, value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    fail(`--${name} must be a port number from 1 to 65535; got '${value}'.`);
+  }
+  return port;
+}
+
+/** Whether something accepts connections on the port: no request, so nothing is logged. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function waitUntilListening(port: number, child: ChildProcess): Promise<void> {
+  const until = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) fail(`serverless offline exited with code ${child.exitCode}.`);
+    if (await accepts(port)) return;
+    await sleep(250);
+  }
+  fail(`serverless offline did not listen on port ${port} within ${READY_TIMEOUT_MS / 1000} s.`);
+}
+
+const passthrough = process.argv.slice(2);
+const httpPortArg = takeOption(passthrough, 'httpPort');
+const lambdaPortArg = takeOption(passthrough, 'lambdaPort');
+const port = httpPortArg ? portOption('httpPort', httpPortArg) : portFrom('PORT', 3000);
 const sandboxPort = portFrom('SANDBOX_PORT', 4010);
+const lambdaPort = lambdaPortArg
+  ? portOption('lambdaPort', lambdaPortArg)
+  : process.env.LAMBDA_PORT
+    ? portFrom('LAMBDA_PORT', 0)
+    : await freePort();
+
+// Before anything is printed or started: a port in use is somebody else's server.
+for (const [name, value] of [
+  ['PORT', port],
+  ['SANDBOX_PORT', sandboxPort],
+  ['LAMBDA_PORT', lambdaPort],
+] as const) {
+  if (!(await isPortFree(value))) {
+    fail(
+      `Port ${value} is in use (${name}): stop what listens there, or set ${name} to a free port.`,
+    );
+  }
+}
+
 const devToken = process.env.DEV_API_TOKEN || newCallerToken();
-const slackSigningSecret = process.env.SLACK_SIGNING_SECRET || randomBytes(16).toString('hex');
 const realNgrokKey = process.env.NGROK_API_KEY;
 const quiet = process.env.SANDBOX_QUIET !== undefined;
 
@@ -48,13 +100,7 @@ try {
     log: quiet ? undefined : (line) => console.log(`[sandbox] ${line}`),
   });
 } catch (error) {
-  const code = (error as NodeJS.ErrnoException).code;
-  console.error(
-    code === 'EADDRINUSE'
-      ? `Port ${sandboxPort} is in use: set SANDBOX_PORT to a free port.`
-      : `The sandbox could not start: ${(error as Error).message}`,
-  );
-  process.exit(1);
+  fail(`The sandbox could not start: ${(error as Error).message}`);
 }
 
 const ngrokApiUrl = realNgrokKey
@@ -67,13 +113,14 @@ sandbox.secrets.put(
   JSON.stringify({
     ngrok_api_key: realNgrokKey ?? sandbox.apiKey,
     callers: [{ name: 'local-dev', token_sha256: sha256Hex(devToken), scopes: ['read', 'write'] }],
-    slack: { signing_secret: slackSigningSecret, allowed_user_ids: [] },
   }),
 );
 
+// Its own build folder, so that `serverless package` (which empties .esbuild) or a second
+// stack never takes away the bundles this one serves.
+const workFolder = `.esbuild-offline/${port}`;
 const require = createRequire(import.meta.url);
 const serverlessBin = require.resolve('osls/bin/serverless.js');
-const lambdaPort = await freePort();
 const offline = spawn(
   process.execPath,
   [
@@ -88,8 +135,10 @@ const offline = spawn(
     String(lambdaPort),
     '--noSponsor',
     ...localParams(ngrokApiUrl, process.env.SECRET_CACHE_SECONDS || '300'),
-    // Anything after `npm start --` goes to serverless offline, e.g. --param timeout=3.
-    ...process.argv.slice(2),
+    '--param',
+    `esbuildWorkFolder=${workFolder}`,
+    // Anything else after `npm start --` goes to serverless offline, e.g. --param timeout=3.
+    ...passthrough,
   ],
   {
     // serverless-offline hands AWS_* variables to the functions: the real Secrets Manager client
@@ -112,6 +161,8 @@ async function stop(exitCode: number): Promise<never> {
       }
     }
     await sandbox.close();
+    rmSync(STATE_FILE, { force: true });
+    rmSync(workFolder, { recursive: true, force: true });
   }
   process.exit(exitCode);
 }
@@ -124,22 +175,19 @@ offline.on('exit', (code) => {
   }
 });
 
+await waitUntilListening(port, offline);
 const apiUrl = `http://127.0.0.1:${port}`;
-try {
-  await waitUntilServing(`${apiUrl}/event-streams`, offline);
-} catch (error) {
-  console.error((error as Error).message);
-  await stop(1);
-}
+const state: LocalStackState = { apiUrl, sandboxUrl: sandbox.url, pid: process.pid };
+writeFileSync(STATE_FILE, `${JSON.stringify(state)}\n`);
 
 const destination = destinationIds[0] ?? '<an ed_ id of your ngrok account>';
 console.log(`
 ngrok Event Streams API running at ${apiUrl}
-  ngrok API:           ${realNgrokKey ? `${ngrokApiUrl} (real, NGROK_API_KEY)` : `${sandbox.url} (sandbox)`}
-  bearer token:        ${devToken}
-  destination ids:     ${destinationIds.join(', ') || '(none seeded: real ngrok account)'}
-  sample stream:       ${samples?.eventStreamId ?? '(none seeded: real ngrok account)'}
-  Slack signing secret: ${slackSigningSecret}
+  ngrok API:        ${realNgrokKey ? `${ngrokApiUrl} (real, NGROK_API_KEY)` : `${sandbox.url} (sandbox)`}
+  bearer token:     ${devToken}
+  destination ids:  ${destinationIds.join(', ') || '(none seeded: real ngrok account)'}
+  sample stream:    ${samples?.eventStreamId ?? '(none seeded: real ngrok account)'}
+  API description:  ${apiUrl}/openapi.json
 
 Try:
   export TOKEN=${devToken}

@@ -3,7 +3,17 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { publicBaseUrl } from '../config.ts';
-import type { EventStream, EventStreamList } from '../ngrok/schemas.ts';
+import type {
+  EventDestination,
+  EventDestinationList,
+  EventStream,
+  EventStreamList,
+  EventTarget,
+} from '../ngrok/schemas.ts';
+import type {
+  EventDestinationAnswer,
+  EventDestinationListAnswer,
+} from '../schemas/event-destinations-api.ts';
 
 /**
  * Where callers reach this API: PUBLIC_BASE_URL when set (a custom domain with a base path),
@@ -19,6 +29,21 @@ export function apiBaseUrl(event: APIGatewayProxyEventV2): string {
   return `${proto}://${host}${stage && stage !== '$default' ? `/${stage}` : ''}`;
 }
 
+/** The next page on this API, asked for by the last id seen (ngrok's own link is not passed on). */
+function nextPageUri(
+  collection: string,
+  page: { next_page_uri: string | null },
+  items: readonly { id: string }[],
+  baseUrl: string,
+  limit: number | undefined,
+): string | null {
+  const last = items.at(-1);
+  if (page.next_page_uri === null || last === undefined) return null;
+  const query = new URLSearchParams({ before_id: last.id });
+  if (limit !== undefined) query.set('limit', String(limit));
+  return `${baseUrl}/${collection}?${query}`;
+}
+
 export function presentEventStream(stream: EventStream, baseUrl: string): EventStream {
   return { ...stream, uri: `${baseUrl}/event-streams/${encodeURIComponent(stream.id)}` };
 }
@@ -28,16 +53,35 @@ export function presentEventStreamList(
   baseUrl: string,
   limit: number | undefined,
 ): EventStreamList {
-  const last = list.event_streams.at(-1);
-  let next: string | null = null;
-  if (list.next_page_uri !== null && last !== undefined) {
-    const query = new URLSearchParams({ before_id: last.id });
-    if (limit !== undefined) query.set('limit', String(limit));
-    next = `${baseUrl}/event-streams?${query}`;
-  }
   return {
     event_streams: list.event_streams.map((stream) => presentEventStream(stream, baseUrl)),
     uri: `${baseUrl}/event-streams`,
-    next_page_uri: next,
+    next_page_uri: nextPageUri('event-streams', list, list.event_streams, baseUrl, limit),
+  };
+}
+
+/** Whatever ngrok sends, an AWS secret access key never leaves this service (ngrok sends null). */
+function withoutSecretKeys(target: EventTarget): EventTarget {
+  const scrubbed = structuredClone(target);
+  for (const variant of [scrubbed.firehose, scrubbed.kinesis, scrubbed.cloudwatch_logs]) {
+    if (variant?.auth.creds) variant.auth.creds.aws_secret_access_key = null;
+  }
+  return scrubbed;
+}
+
+export function presentEventDestination(destination: EventDestination): EventDestinationAnswer {
+  const { uri: _upstream, ...rest } = destination;
+  return { ...rest, target: withoutSecretKeys(destination.target) };
+}
+
+export function presentEventDestinationList(
+  list: EventDestinationList,
+  baseUrl: string,
+  limit: number | undefined,
+): EventDestinationListAnswer {
+  return {
+    event_destinations: list.event_destinations.map(presentEventDestination),
+    uri: `${baseUrl}/event-destinations`,
+    next_page_uri: nextPageUri('event-destinations', list, list.event_destinations, baseUrl, limit),
   };
 }

@@ -23,7 +23,12 @@ function isUpstreamError(report: { status?: number; error?: string }): boolean {
 
 export function requestLog({ operation }: { operation: string }): ApiMiddleware {
   const requestLogBefore = (request: ApiRequest) => {
-    const requestId = request.event.requestContext?.requestId || request.context.awsRequestId;
+    // serverless offline gives every request the same placeholder: the Lambda's id is unique.
+    const apiRequestId = request.event.requestContext?.requestId;
+    const requestId =
+      apiRequestId && !apiRequestId.startsWith('offlineContext_')
+        ? apiRequestId
+        : request.context.awsRequestId;
     request.context.record = { requestId, started: performance.now(), ngrokCalls: [] };
     logger.setCorrelationId(requestId);
     metrics.addDimension('operation', operation);

@@ -39,20 +39,36 @@ export const eventDestinationId = z.string().check(
     error: 'must be an Event Destination id: ed_ then letters and digits',
   }),
 );
-const metadata = z.string({ error: 'must be a string' }).check(maxBytes(METADATA_MAX_BYTES));
-const description = z.string({ error: 'must be a string' }).check(maxBytes(DESCRIPTION_MAX_BYTES));
-const fields = z.array(z.string({ error: 'must be a string' }), {
-  error: 'must be a list of strings',
-});
-const eventType = z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` });
+const metadata = z
+  .string({ error: 'must be a string' })
+  .check(
+    maxBytes(METADATA_MAX_BYTES),
+    z.describe(`Arbitrary user data, at most ${METADATA_MAX_BYTES} bytes of UTF-8.`),
+  );
+const description = z
+  .string({ error: 'must be a string' })
+  .check(
+    maxBytes(DESCRIPTION_MAX_BYTES),
+    z.describe(`Human-readable, at most ${DESCRIPTION_MAX_BYTES} bytes of UTF-8.`),
+  );
+const fields = z
+  .array(z.string({ error: 'must be a string' }), { error: 'must be a list of strings' })
+  .check(z.describe('The event fields to capture, e.g. http.request.method.'));
+const eventType = z
+  .enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` })
+  .check(z.describe('The kind of event; fixed once the stream is created.'));
 const destinationIds = z
   .array(eventDestinationId, { error: 'must be a list of Event Destination ids' })
-  .check(z.minLength(1, { error: 'must name at least one Event Destination' }));
+  .check(
+    z.minLength(1, { error: 'must name at least one Event Destination' }),
+    z.describe('Where events go: ed_… ids (GET /event-destinations lists them).'),
+  );
 const samplingRate = z
   .number({ error: 'must be a number' })
   .check(
     z.gte(SAMPLING_RATE_MIN, { error: `must be at least ${SAMPLING_RATE_MIN}` }),
     z.lte(SAMPLING_RATE_MAX, { error: `must be at most ${SAMPLING_RATE_MAX}` }),
+    z.describe('The fraction of events captured, 0.01 to 1 (default 1).'),
   );
 
 /** `POST /event_streams`. */

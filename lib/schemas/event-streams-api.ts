@@ -5,21 +5,12 @@
  */
 import * as z from 'zod/mini';
 import { EventStreamCreate, EventStreamUpdate, eventStreamId } from '../ngrok/schemas.ts';
+import { pageQuery } from './paging.ts';
 
 export const EventStreamPath = z.object({ id: eventStreamId });
 export type EventStreamPath = z.infer<typeof EventStreamPath>;
 
-export const EventStreamListQuery = z.strictObject({
-  before_id: z.optional(eventStreamId),
-  limit: z.optional(
-    z.pipe(
-      z
-        .string()
-        .check(z.regex(/^(?:[1-9][0-9]?|100)$/, { error: 'must be a whole number from 1 to 100' })),
-      z.transform(Number),
-    ),
-  ),
-});
+export const EventStreamListQuery = pageQuery(eventStreamId);
 export type EventStreamListQuery = z.infer<typeof EventStreamListQuery>;
 
 export const CreateEventStreamBody = EventStreamCreate;
@@ -30,11 +21,16 @@ const UPDATABLE = Object.keys(EventStreamUpdate.shape).join(', ');
 export const UpdateEventStreamBody = z
   .strictObject({
     ...EventStreamUpdate.shape,
-    event_type: z.optional(z.never({ error: 'cannot be changed after the stream is created' })),
+    event_type: z.optional(
+      z
+        .never({ error: 'cannot be changed after the stream is created' })
+        .check(z.describe('Fixed once the stream is created: refused.')),
+    ),
   })
   .check(
     z.refine((body) => Object.values(body).some((value) => value !== undefined), {
       error: `must change at least one of: ${UPDATABLE}`,
     }),
+    z.meta({ description: `At least one of: ${UPDATABLE}.`, minProperties: 1 }),
   );
 export type UpdateEventStreamBody = z.infer<typeof UpdateEventStreamBody>;

@@ -3,11 +3,15 @@
  * the esbuild bundles), then every route over real HTTP with curl-like requests.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { newCallerToken, sha256Hex } from '../../lib/auth/tokens.ts';
+import { freePort } from '../../scripts/local-stack.ts';
 import { parseJsonOrUndefined } from '../helpers/json.ts';
-import { type LocalStack, startLocalStack } from '../helpers/local-stack.ts';
+import { type LocalStack, ROOT, startLocalStack } from '../helpers/local-stack.ts';
+import { registerSecret } from '../helpers/logs.ts';
 import { control, injectFault, requestLog, seedStreams } from '../helpers/sandbox.ts';
 
 jest.setTimeout(120_000);
@@ -18,15 +22,33 @@ const SAMPLE_DESTINATION = 'ed_2SandboxKinesisDestination0';
 const SAMPLE_STREAM = 'es_2SandboxSampleEventStream00';
 
 let stack: LocalStack;
+let lambdaPort: number;
+let startupLines: Record<string, unknown>[];
+
+/** Whether something accepts TCP connections on this port of 127.0.0.1. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 
 beforeAll(async () => {
+  registerSecret(SAMPLE_TOKEN, READ_TOKEN);
+  lambdaPort = await freePort();
   // A 3 s function timeout keeps the upstream-timeout test short; SECRET_CACHE_SECONDS=0 lets
   // the tests change the secret between requests.
-  stack = await startLocalStack({ DEV_API_TOKEN: SAMPLE_TOKEN, SECRET_CACHE_SECONDS: '0' }, [
-    '--param',
-    'timeout=3',
-  ]);
+  stack = await startLocalStack(
+    { DEV_API_TOKEN: SAMPLE_TOKEN, SECRET_CACHE_SECONDS: '0', LAMBDA_PORT: String(lambdaPort) },
+    ['--param', 'timeout=3'],
+  );
+  startupLines = stack.serviceLines();
   const { api_keys } = await control<{ api_keys: string[] }>(stack.sandboxUrl, 'GET', '/config');
+  registerSecret(...api_keys);
   await control(stack.sandboxUrl, 'PUT', '/secrets/ngrok-event-streams-local', {
     secret_string: JSON.stringify({
       ngrok_api_key: api_keys[0],
@@ -121,6 +143,7 @@ const ROUTES: [string, string][] = [
   ['GET', `/event-streams/${SAMPLE_STREAM}`],
   ['PATCH', `/event-streams/${SAMPLE_STREAM}`],
   ['DELETE', `/event-streams/${SAMPLE_STREAM}`],
+  ['GET', '/event-destinations'],
 ];
 
 describe('npm start: the local stack over HTTP', () => {
@@ -281,6 +304,123 @@ describe('npm start: the local stack over HTTP', () => {
     expect(seen.length).toBeGreaterThanOrEqual(5);
   });
 
+  it('logs exactly one request line per request, and one audit line for an update, by request id', async () => {
+    const updated = await call('PATCH', `/event-streams/${SAMPLE_STREAM}`, {
+      body: { sampling_rate: 0.5 },
+    });
+    const requestId = updated.headers.get('x-request-id');
+    const got = await call('GET', `/event-streams/${SAMPLE_STREAM}`);
+    const getId = got.headers.get('x-request-id');
+    const ofRequest = (id: string | null) =>
+      stack.serviceLines().filter((line) => line.correlation_id === id && !('_aws' in line));
+    await stack.waitForLine((line) => line.correlation_id === getId && line.message === 'request');
+
+    expect(updated.status).toBe(200);
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(getId).not.toBe(requestId);
+    const lines = ofRequest(requestId);
+    expect(lines.filter((line) => line.message === 'request')).toEqual([
+      expect.objectContaining({
+        route: 'PATCH /event-streams/{id}',
+        caller: 'local-dev',
+        status: 200,
+        stream_id: SAMPLE_STREAM,
+        ngrok_calls: [
+          expect.objectContaining({ operation: 'event_streams.get', status: 200, attempts: 1 }),
+          expect.objectContaining({ operation: 'event_streams.update', status: 200, attempts: 1 }),
+        ],
+      }),
+    ]);
+    expect(lines.filter((line) => line.audit === true)).toEqual([
+      expect.objectContaining({
+        action: 'event_stream.update',
+        stream_id: SAMPLE_STREAM,
+        actor: { kind: 'http', name: 'local-dev' },
+        changes: { sampling_rate: { before: expect.any(Number), after: 0.5 } },
+        outcome: 'success',
+      }),
+    ]);
+    expect(lines).toHaveLength(2);
+    expect(ofRequest(getId)).toHaveLength(1);
+  });
+
+  it('serves GET /openapi.json without a token, and GET /event-destinations', async () => {
+    const document = await call('GET', '/openapi.json', { token: null });
+    const destinations = await call('GET', '/event-destinations');
+
+    expect(document.status).toBe(200);
+    expect(document.json).toEqual(JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8')));
+    expect(destinations.status).toBe(200);
+    expect(destinations.json.event_destinations.map((d: { id: string }) => d.id)).toContain(
+      SAMPLE_DESTINATION,
+    );
+  });
+
+  it('logged no request at start-up, and says nothing of Slack', () => {
+    expect(startupLines.filter((line) => line.message === 'request')).toEqual([]);
+    expect(stack.output()).not.toMatch(/slack/i);
+  });
+
+  it('listens for Lambda invokes on LAMBDA_PORT', async () => {
+    expect(await listening(lambdaPort)).toBe(true);
+    const invoked = await fetch(
+      `http://127.0.0.1:${lambdaPort}/2015-03-31/functions/ngrok-event-streams-dev-getOpenApi/invocations`,
+      {
+        method: 'POST',
+        body: JSON.stringify({
+          version: '2.0',
+          routeKey: 'GET /openapi.json',
+          rawPath: '/openapi.json',
+          headers: {},
+          requestContext: { http: { method: 'GET' }, requestId: 'lambda-invoke-1' },
+        }),
+      },
+    );
+
+    expect(invoked.status).toBe(200);
+    expect(await invoked.json()).toMatchObject({ statusCode: 200 });
+  });
+
+  it('keeps serving while `serverless package` runs in the same folder', () => {
+    const packaged = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package'],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, AWS_PROFILE: 'none-such' } },
+    );
+
+    expect(packaged.status).toBe(0);
+    // A new connection: the client's pooled one went idle while packaging.
+    const { hostname, port } = new URL(stack.apiUrl);
+    return new Promise<void>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          hostname,
+          port,
+          path: `/event-streams/${SAMPLE_STREAM}`,
+          agent: false,
+          headers: { authorization: `Bearer ${SAMPLE_TOKEN}` },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => {
+            text += chunk;
+          });
+          res.on('end', () => {
+            try {
+              expect(res.statusCode).toBe(200);
+              expect(JSON.parse(text).id).toBe(SAMPLE_STREAM);
+              resolve();
+            } catch (error) {
+              reject(error);
+            }
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  });
+
   it('runs each sample event with `serverless invoke local` against the running sandbox', () => {
     const statuses = [
       'getEventStream',
@@ -288,13 +428,16 @@ describe('npm start: the local stack over HTTP', () => {
       'createEventStream',
       'deleteEventStream',
       'listEventStreams',
+      'listEventDestinations',
+      'getOpenApi',
     ].map((name) => {
       const run = spawnSync(
         process.execPath,
         [join(__dirname, '..', '..', 'scripts', 'invoke.ts'), name],
         {
           cwd: join(__dirname, '..', '..'),
-          env: { ...process.env, SANDBOX_PORT: String(stack.sandboxPort) },
+          // No SANDBOX_PORT: it finds the running stack's sandbox by itself.
+          env: { ...process.env, SANDBOX_PORT: '' },
           encoding: 'utf8',
           timeout: 60_000,
         },
@@ -302,7 +445,7 @@ describe('npm start: the local stack over HTTP', () => {
       return Number(/"statusCode": (\d+)/.exec(run.stdout)?.[1] ?? `0${run.stderr}`);
     });
 
-    expect(statuses).toEqual([200, 200, 201, 204, 200]);
+    expect(statuses).toEqual([200, 200, 201, 204, 200, 200, 200]);
   });
 });
 
@@ -311,25 +454,72 @@ describe('npm start with NGROK_API_KEY', () => {
     const { startSandbox } = await import('../../sandbox/server.ts');
     const upstream = await startSandbox({ apiKeys: ['real-looking-key'], rateLimit: false });
     const token = newCallerToken();
-    const other = await startLocalStack({
-      NGROK_API_KEY: 'real-looking-key',
-      NGROK_API_URL: upstream.url,
-      DEV_API_TOKEN: token,
-    });
+    registerSecret(token, 'real-looking-key');
+    const otherLambdaPort = await freePort();
+    const other = await startLocalStack(
+      { NGROK_API_KEY: 'real-looking-key', NGROK_API_URL: upstream.url, DEV_API_TOKEN: token },
+      ['--lambdaPort', String(otherLambdaPort)],
+    );
     try {
       const reply = await fetch(`${other.apiUrl}/event-streams`, {
         headers: { authorization: `Bearer ${token}` },
       });
+      const lambdaListening = await listening(otherLambdaPort);
       const stopped = await other.stop();
 
       expect(reply.status).toBe(200);
+      expect(other.output()).not.toMatch(/multiple/i);
       expect(upstream.requests.filter((entry) => entry.api === 'ngrok')).toHaveLength(1);
       expect(other.output()).toContain(`${upstream.url} (real, NGROK_API_KEY)`);
       expect(other.output()).not.toContain('real-looking-key');
       expect(stopped).toBe(0);
+      expect(lambdaListening).toBe(true);
     } finally {
       await other.stop();
       await upstream.close();
     }
+  });
+});
+
+describe('npm start and npm run invoke, when something is in the way', () => {
+  it('refuses a PORT in use before printing anything, naming the port', async () => {
+    const blocker = createServer();
+    const port = await new Promise<number>((resolve) =>
+      blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)),
+    );
+    try {
+      const run = spawnSync(process.execPath, [join(ROOT, 'scripts', 'start.ts')], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: String(port), SANDBOX_PORT: String(await freePort()) },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(`Port ${port} is in use (PORT)`);
+      expect(run.stdout).toBe('');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('npm run invoke says where it looked for the sandbox, and how to start one', async () => {
+    const port = await freePort();
+    const run = spawnSync(
+      process.execPath,
+      [join(ROOT, 'scripts', 'invoke.ts'), 'getEventStream'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, SANDBOX_PORT: String(port) },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      `No local stack's sandbox answers on http://127.0.0.1:${port} (SANDBOX_PORT)`,
+    );
+    expect(run.stderr).toContain('npm start');
   });
 });

@@ -26,6 +26,8 @@ const FUNCTIONS = [
   'getEventStream',
   'updateEventStream',
   'deleteEventStream',
+  'listEventDestinations',
+  'getOpenApi',
 ];
 const ROUTES = [
   'POST /event-streams',
@@ -33,13 +35,16 @@ const ROUTES = [
   'GET /event-streams/{id}',
   'PATCH /event-streams/{id}',
   'DELETE /event-streams/{id}',
+  'GET /event-destinations',
+  'GET /openapi.json',
 ];
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/ngrok-AbCdEf';
 
 let work: string;
 let resources: Record<string, any>;
 
-function packageService(dir: string, params: string[] = []) {
-  const run = spawnSync(
+function runPackage(dir: string, params: string[]) {
+  return spawnSync(
     process.execPath,
     [join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', ...params],
     {
@@ -54,6 +59,10 @@ function packageService(dir: string, params: string[] = []) {
       },
     },
   );
+}
+
+function packageService(dir: string, params: string[] = []) {
+  const run = runPackage(dir, params);
   if (run.status !== 0) throw new Error(`serverless package failed:\n${run.stdout}\n${run.stderr}`);
   const template = JSON.parse(
     readFileSync(join(dir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
@@ -80,15 +89,73 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+function statementsOf(template: Record<string, any>) {
+  const role = Object.values(template).find((resource) => resource.Type === 'AWS::IAM::Role');
+  return role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+}
+
+function secretStatement(template: Record<string, any>) {
+  return statementsOf(template).find((statement: any) =>
+    statement.Action.includes('secretsmanager:GetSecretValue'),
+  );
+}
+
+function lambdaEnvironments(template: Record<string, any>) {
+  return Object.values(template)
+    .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+    .map((fn) => fn.Properties.Environment.Variables);
+}
+
+/** Runs a packaged bundle's handler in a fresh Node 24 process and returns what it printed. */
+async function runBundle(name: string, event: object, env: Record<string, string>) {
+  const zip = await JSZip.loadAsync(readFileSync(join(work, '.serverless', `${name}.zip`)));
+  const dir = mkdtempSync(join(work, 'bundle-'));
+  for (const file of Object.keys(zip.files).filter((file) => !zip.files[file]?.dir)) {
+    const target = join(dir, file.replace(/^functions\//, ''));
+    writeFileSync(target, (await zip.file(file)?.async('nodebuffer')) ?? '');
+  }
+  const script = `
+    const { handler } = require(${JSON.stringify(join(dir, `${name}.cjs`))});
+    handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 3000, awsRequestId: 'r', functionName: '${name}' })
+      .then((result) => process.stdout.write('RESULT' + JSON.stringify(result)));`;
+  const run = spawnSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
+  const at = run.stdout.indexOf('RESULT');
+  return {
+    result: at >= 0 ? JSON.parse(run.stdout.slice(at + 'RESULT'.length)) : undefined,
+    // Powertools writes ERROR lines to stderr, the others to stdout.
+    lines: `${run.stdout.slice(0, at >= 0 ? at : undefined)}\n${run.stderr}`
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line)),
+    stderr: run.stderr,
+  };
+}
+
+const LIST_EVENT = (headers: Record<string, string>) => ({
+  version: '2.0',
+  routeKey: 'GET /event-streams',
+  rawPath: '/event-streams',
+  headers,
+  requestContext: {
+    http: { method: 'GET' },
+    stage: '$default',
+    domainName: 'x',
+    requestId: 'apigw-request-1',
+  },
+});
+
 describe('serverless package', () => {
-  it("makes one zip per function, each holding only that function's bundle", async () => {
+  it("makes one zip per function, each holding only that function's bundle and its source map", async () => {
     const zips = readdirSync(join(work, '.serverless')).filter((file) => file.endsWith('.zip'));
 
     expect(zips.sort()).toEqual(FUNCTIONS.map((name) => `${name}.zip`).sort());
     for (const name of FUNCTIONS) {
       const zip = await JSZip.loadAsync(readFileSync(join(work, '.serverless', `${name}.zip`)));
       const files = Object.keys(zip.files).filter((file) => !zip.files[file]?.dir);
-      expect(files).toEqual([`functions/${name}.cjs`]);
+      expect(files.sort()).toEqual([`functions/${name}.cjs`, `functions/${name}.cjs.map`]);
 
       const bundle = await zip.file(`functions/${name}.cjs`)?.async('string');
       for (const marker of [
@@ -100,10 +167,15 @@ describe('serverless package', () => {
       ]) {
         expect(bundle).not.toContain(marker);
       }
+      const map = JSON.parse((await zip.file(`functions/${name}.cjs.map`)?.async('string')) ?? '');
+      expect(map.sources).toEqual(
+        expect.arrayContaining([expect.stringMatching(new RegExp(`(^|/)functions/${name}\\.ts$`))]),
+      );
+      expect(map.sourcesContent).toBeUndefined();
     }
   });
 
-  it('declares the five HTTP API routes, each on its own function', () => {
+  it('declares every HTTP API route, each on its own function', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties.RouteKey);
     const functions = ofType('AWS::Lambda::Function').map(([, fn]) => fn.Properties);
 
@@ -115,17 +187,18 @@ describe('serverless package', () => {
       expect(fn.Runtime).toBe('nodejs24.x');
       expect(fn.Architectures).toEqual(['arm64']);
       expect(fn.Environment.Variables).toMatchObject({
-        SECRET_ID: 'ngrok-event-streams',
+        SECRET_ID: 'ngrok-event-streams-dev',
         NGROK_API_URL: 'https://api.ngrok.com',
+        POWERTOOLS_SERVICE_NAME: 'ngrok-event-streams',
+        POWERTOOLS_METRICS_NAMESPACE: 'NgrokEventStreams',
+        POWERTOOLS_LOG_LEVEL: 'DEBUG',
+        NODE_OPTIONS: '--enable-source-maps',
       });
     }
   });
 
-  it('grants GetSecretValue on the one secret and nothing broader', () => {
-    const [[, role]] = ofType('AWS::IAM::Role') as [[string, any]];
-    const statements = role.Properties.Policies.flatMap(
-      (policy: any) => policy.PolicyDocument.Statement,
-    );
+  it("grants GetSecretValue on the stage's one secret and nothing broader", () => {
+    const statements = statementsOf(resources);
     const nonLogs = statements.filter(
       (statement: any) => !statement.Action.every((action: string) => action.startsWith('logs:')),
     );
@@ -137,7 +210,7 @@ describe('serverless package', () => {
         Resource: {
           'Fn::Sub':
             // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's own ${} syntax
-            'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ngrok-event-streams-??????',
+            'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ngrok-event-streams-dev-??????',
         },
       },
     ]);
@@ -147,42 +220,155 @@ describe('serverless package', () => {
     }
   });
 
-  it("sets a log retention on every function's log group", () => {
+  it("sets a log retention on every function's log group and on the access logs", () => {
     const groups = ofType('AWS::Logs::LogGroup');
 
-    expect(groups).toHaveLength(FUNCTIONS.length);
-    for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(30);
+    expect(groups).toHaveLength(FUNCTIONS.length + 1);
+    for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(7);
+  });
+
+  it('writes HTTP API access logs in JSON, with the request id', () => {
+    const [[, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, any]];
+    const format = JSON.parse(stage.Properties.AccessLogSettings.Format);
+
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+    });
+    expect(stage.Properties.AccessLogSettings.DestinationArn).toEqual({
+      'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'],
+    });
+  });
+
+  it('throttles the HTTP API stage, below what the ngrok account allows', () => {
+    const [[, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, any]];
+
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: 1,
+      ThrottlingBurstLimit: 10,
+    });
+  });
+
+  it("alarms on the HTTP API's 5xx answers and on ngrok refusing the service's key", () => {
+    const alarms = Object.fromEntries(ofType('AWS::CloudWatch::Alarm'));
+    const filters = ofType('AWS::Logs::MetricFilter').map(([, filter]) => filter.Properties);
+
+    expect(alarms.HttpApi5xxAlarm.Properties).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }],
+      Threshold: 1,
+    });
+    expect(alarms.UpstreamRejectedKeyAlarm.Properties).toMatchObject({
+      Namespace: 'NgrokEventStreams',
+      MetricName: 'UpstreamRejectedKey',
+    });
+    expect(alarms.HttpApi5xxAlarm.Properties).not.toHaveProperty('AlarmActions');
+    expect(filters.map((filter) => filter.LogGroupName.Ref).sort()).toEqual(
+      FUNCTIONS.map((name) => `${name[0]?.toUpperCase()}${name.slice(1)}LogGroup`).sort(),
+    );
+    for (const filter of filters) {
+      expect(filter.FilterPattern).toBe('{ $.kind = "upstream-rejected-key" }');
+      expect(filter.MetricTransformations).toEqual([
+        {
+          MetricNamespace: 'NgrokEventStreams',
+          MetricName: 'UpstreamRejectedKey',
+          MetricValue: '1',
+        },
+      ]);
+      expect(resources[filter.LogGroupName.Ref]?.Type).toBe('AWS::Logs::LogGroup');
+    }
   });
 
   it('ships a bundle that loads in Node 24 and answers a request without a token with 401', async () => {
-    const zip = await JSZip.loadAsync(
-      readFileSync(join(work, '.serverless', 'listEventStreams.zip')),
-    );
-    const file = join(work, 'listEventStreams.cjs');
-    writeFileSync(file, (await zip.file('functions/listEventStreams.cjs')?.async('string')) ?? '');
-    const script = `
-      const { handler } = require(${JSON.stringify(file)});
-      handler({ version: '2.0', routeKey: 'GET /event-streams', rawPath: '/event-streams', headers: {},
-                requestContext: { http: { method: 'GET' }, stage: '$default', domainName: 'x' } },
-              { getRemainingTimeInMillis: () => 3000, awsRequestId: 'r' })
-        .then((result) => process.stdout.write(JSON.stringify(result)));`;
-
-    const run = spawnSync(process.execPath, ['-e', script], {
-      encoding: 'utf8',
-      env: { ...process.env, SECRET_ID: 'x' },
+    const { result, lines } = await runBundle('listEventStreams', LIST_EVENT({}), {
+      SECRET_ID: 'x',
     });
-    const result = JSON.parse(run.stdout.slice(run.stdout.indexOf('{"statusCode"')));
 
     expect(result.statusCode).toBe(401);
     expect(result.headers['Content-Type']).toBe('application/problem+json');
+    expect(result.headers['x-request-id']).toBe('apigw-request-1');
+    expect(lines.filter((line) => line.message === 'request')).toEqual([
+      expect.objectContaining({ status: 401, correlation_id: 'apigw-request-1', level: 'INFO' }),
+    ]);
   });
 
-  it('takes the secret name as a parameter, into the environment and the IAM resource', () => {
-    const custom = packageService(work, ['--param', 'secretName=team-a/ngrok']);
-    const role = Object.values(custom).find((resource) => resource.Type === 'AWS::IAM::Role');
-    const fn = Object.values(custom).find((resource) => resource.Type === 'AWS::Lambda::Function');
+  it("names this project's TypeScript files in a production stack trace (source maps on)", async () => {
+    // A token, then no SECRET_ID: lib/config.ts throws while loading the secret → 500.
+    const event = LIST_EVENT({ authorization: 'Bearer nes_anything-at-all' });
 
-    expect(JSON.stringify(role)).toContain('secret:team-a/ngrok-??????');
-    expect(fn.Properties.Environment.Variables.SECRET_ID).toBe('team-a/ngrok');
+    const mapped = await runBundle('listEventStreams', event, {
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    const unmapped = await runBundle('listEventStreams', event, {});
+
+    expect(mapped.result.statusCode).toBe(500);
+    const stackOf = (run: typeof mapped) =>
+      JSON.stringify(run.lines.find((line) => line.message === 'request')?.error);
+    expect(stackOf(mapped)).toMatch(/lib\/config\.ts:\d+/);
+    expect(stackOf(unmapped)).not.toMatch(/lib\/config\.ts/);
+    expect(JSON.stringify(mapped.lines)).not.toContain('nes_anything-at-all');
+  });
+
+  it('packages --stage prod with its own secret, log level and retention', () => {
+    const prod = packageService(work, ['--stage', 'prod']);
+
+    expect(JSON.stringify(secretStatement(prod).Resource)).toContain(
+      'secret:ngrok-event-streams-prod-??????',
+    );
+    for (const env of lambdaEnvironments(prod)) {
+      expect(env).toMatchObject({
+        SECRET_ID: 'ngrok-event-streams-prod',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+    }
+    const groups = Object.values(prod).filter(
+      (resource) => resource.Type === 'AWS::Logs::LogGroup',
+    );
+    for (const group of groups) expect(group.Properties.RetentionInDays).toBe(90);
+  });
+
+  it('takes a full secret ARN: the IAM resource is that ARN, not a name pattern', () => {
+    const custom = packageService(work, [
+      '--stage',
+      'prod',
+      '--param',
+      `secretName=${ARN}`,
+      '--param',
+      'alarmTopicArn=arn:aws:sns:eu-west-1:123456789012:ops',
+      '--param',
+      'throttleRateLimit=3',
+      '--param',
+      'throttleBurstLimit=7',
+    ]);
+
+    expect(secretStatement(custom).Resource).toBe(ARN);
+    for (const env of lambdaEnvironments(custom)) expect(env.SECRET_ID).toBe(ARN);
+    const alarms = Object.values(custom).filter(
+      (resource) => resource.Type === 'AWS::CloudWatch::Alarm',
+    );
+    expect(alarms).toHaveLength(2);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
+    }
+    expect(custom.HttpApiStage.Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: 3,
+      ThrottlingBurstLimit: 7,
+    });
+  });
+
+  it('takes a secret name with a path, and refuses one Secrets Manager would not', () => {
+    const custom = packageService(work, ['--param', 'secretName=team-a/ngrok']);
+    const refused = runPackage(work, ['--param', 'secretName=bad name!']);
+
+    expect(JSON.stringify(secretStatement(custom).Resource)).toContain(
+      'secret:team-a/ngrok-??????',
+    );
+    for (const env of lambdaEnvironments(custom)) expect(env.SECRET_ID).toBe('team-a/ngrok');
+    expect(refused.status).not.toBe(0);
+    expect(`${refused.stdout}${refused.stderr}`).toContain(
+      "secretName 'bad name!' is not a Secrets Manager secret name",
+    );
   });
 });

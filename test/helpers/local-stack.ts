@@ -1,12 +1,15 @@
 /**
  * `npm start` as a user runs it (node scripts/start.ts: the sandbox plus real `serverless
- * offline`), on free ports, for end-to-end tests over real HTTP.
+ * offline`), on free ports, for end-to-end tests over real HTTP. What the stack's functions log
+ * is kept with the service's logs of the test file (test/helpers/logs.ts) when it stops.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../scripts/local-stack.ts';
+import { keepServiceLines } from './logs.ts';
 
-const ROOT = join(__dirname, '..', '..');
+export const ROOT = join(__dirname, '..', '..');
 const READY = /ngrok Event Streams API running at (http:\/\/\S+)/;
 
 export interface LocalStack {
@@ -14,9 +17,24 @@ export interface LocalStack {
   sandboxUrl: string;
   sandboxPort: number;
   output(): string;
+  /** The JSON lines the functions logged so far. */
+  serviceLines(): Record<string, unknown>[];
+  /** Waits until a logged line satisfies `match` (logs arrive after the answer). */
+  waitForLine(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<void>;
   /** Ctrl-C, as a user would press it; resolves with the exit code. */
   stop(): Promise<number | null>;
   process: ChildProcess;
+}
+
+function jsonLines(output: string): Record<string, unknown>[] {
+  return output.split('\n').flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
 }
 
 export async function startLocalStack(
@@ -44,8 +62,13 @@ export async function startLocalStack(
   child.stderr?.on('data', (chunk) => {
     output += chunk;
   });
+  let kept = false;
   const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
+    child.once('exit', (code) => {
+      if (!kept) keepServiceLines(output);
+      kept = true;
+      resolve(code);
+    }),
   );
 
   const apiUrl = await new Promise<string>((resolve, reject) => {
@@ -72,6 +95,14 @@ export async function startLocalStack(
     sandboxUrl: `http://127.0.0.1:${sandboxPort}`,
     sandboxPort,
     output: () => output,
+    serviceLines: () => jsonLines(output),
+    waitForLine: async (match, waitMs = 10_000) => {
+      const until = Date.now() + waitMs;
+      while (!jsonLines(output).some(match)) {
+        if (Date.now() > until) throw new Error(`No such line was logged:\n${output}`);
+        await sleep(50);
+      }
+    },
     process: child,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGINT');

@@ -7,6 +7,7 @@ import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { handler as createEventStream } from '../../functions/createEventStream.ts';
 import { handler as deleteEventStream } from '../../functions/deleteEventStream.ts';
 import { handler as getEventStream } from '../../functions/getEventStream.ts';
+import { handler as listEventDestinations } from '../../functions/listEventDestinations.ts';
 import { handler as listEventStreams } from '../../functions/listEventStreams.ts';
 import { handler as updateEventStream } from '../../functions/updateEventStream.ts';
 import {
@@ -171,6 +172,106 @@ describe('Functions: the five operations', () => {
       sampling_rate: 0.5,
     });
     expect(JSON.parse(patch?.body ?? '')).toEqual({ sampling_rate: 0.5 });
+  });
+});
+
+describe('Functions: GET /event-destinations', () => {
+  function destinations(query: Record<string, string> = {}, token = tokens.read) {
+    return invoke(
+      listEventDestinations,
+      apiEvent({ method: 'GET', route: '/event-destinations', query, token }),
+    );
+  }
+
+  it('lists one page of destinations, newest first, with links to this API', async () => {
+    const first = await destinations({ limit: '1' });
+    const second = await invoke(
+      listEventDestinations,
+      apiEvent({
+        method: 'GET',
+        route: '/event-destinations',
+        query: Object.fromEntries(new URL(first.json.next_page_uri).searchParams),
+        token: tokens.read,
+      }),
+    );
+
+    expect(first.status).toBe(200);
+    expect(first.json.uri).toBe('https://api.example.test/event-destinations');
+    expect(first.json.event_destinations.map((d: { id: string }) => d.id)).toEqual([
+      ctx.destinationIds[1],
+    ]);
+    expect(first.json.next_page_uri).toBe(
+      `https://api.example.test/event-destinations?before_id=${ctx.destinationIds[1]}&limit=1`,
+    );
+    expect(second.json.event_destinations.map((d: { id: string }) => d.id)).toEqual([
+      ctx.destinationIds[0],
+    ]);
+    expect(second.json.next_page_uri).toBeNull();
+    expect(first.json.event_destinations[0]).not.toHaveProperty('uri');
+    expect(first.json.event_destinations[0]).toMatchObject({
+      description: expect.any(String),
+      format: 'json',
+      target: expect.any(Object),
+    });
+  });
+
+  it('never passes on an AWS secret access key, even if ngrok sent one', async () => {
+    const leaky = {
+      id: 'ed_leaky0',
+      metadata: '',
+      created_at: '2026-11-27T00:00:00Z',
+      description: 'creds',
+      format: 'json',
+      target: {
+        firehose: null,
+        kinesis: {
+          auth: {
+            role: null,
+            creds: { aws_access_key_id: 'AKIAEXAMPLE', aws_secret_access_key: 'wJalrXUtnFEMI' },
+          },
+          stream_arn: 'arn:aws:kinesis:us-east-1:123456789012:stream/x',
+        },
+        cloudwatch_logs: null,
+      },
+      uri: `${ctx.url}/event_destinations/ed_leaky0`,
+    };
+    await injectFault(ctx.url, {
+      method: 'GET',
+      path: '/event_destinations',
+      status: 200,
+      body: JSON.stringify({ event_destinations: [leaky], uri: 'x', next_page_uri: null }),
+    });
+
+    const answer = await destinations();
+
+    expect(answer.status).toBe(200);
+    expect(answer.body).not.toContain('wJalrXUtnFEMI');
+    expect(answer.body).not.toContain(ctx.url);
+    expect(answer.json.event_destinations[0].target.kinesis.auth.creds).toEqual({
+      aws_access_key_id: 'AKIAEXAMPLE',
+      aws_secret_access_key: null,
+    });
+  });
+
+  it('refuses a stream id as before_id and a limit out of range, with no ngrok call', async () => {
+    const answer = await destinations({ before_id: 'es_1', limit: '0' });
+
+    expectProblem(answer, 400, 'validation-failed');
+    expect(answer.json.errors.map((error: { field: string }) => error.field).sort()).toEqual([
+      'query.before_id',
+      'query.limit',
+    ]);
+    expect(await ngrokRequests()).toEqual([]);
+  });
+
+  it('needs a token (401) but only the read scope', async () => {
+    const noToken = await invoke(
+      listEventDestinations,
+      apiEvent({ method: 'GET', route: '/event-destinations' }),
+    );
+
+    expectProblem(noToken, 401, 'unauthorized');
+    expect((await destinations({}, tokens.read)).status).toBe(200);
   });
 });
 

@@ -126,6 +126,8 @@ describe('The request line', () => {
         },
       ],
     });
+    // Powertools' own `sampling_rate` (its debug sampling) would read as the stream's.
+    expect(requests[0]).not.toHaveProperty('sampling_rate');
     // Nothing else but the request line and the metrics.
     expect(all.filter((line) => !('_aws' in line))).toHaveLength(1);
   });

@@ -2,6 +2,8 @@
  * `npm run secret:new`: a caller token, printed once, and the secret JSON that lets it in.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findCaller } from '../../lib/auth/tokens.ts';
 import { Caller, ServiceSecret } from '../../lib/secrets/service-secret.ts';
@@ -9,7 +11,14 @@ import { Caller, ServiceSecret } from '../../lib/secrets/service-secret.ts';
 const SCRIPT = join(__dirname, '..', '..', 'scripts', 'new-caller.ts');
 
 function run(...args: string[]) {
-  return spawnSync(process.execPath, [SCRIPT, ...args], { encoding: 'utf8' });
+  return runWith({}, ...args);
+}
+
+function runWith(env: Record<string, string>, ...args: string[]) {
+  return spawnSync(process.execPath, [SCRIPT, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NGROK_API_KEY: '', ...env },
+  });
 }
 
 describe('Script: npm run secret:new', () => {
@@ -48,6 +57,53 @@ describe('Script: npm run secret:new', () => {
 
     expect(status).toBe(2);
     expect(stderr).toMatch(message);
+    expect(stdout).not.toMatch(/nes_/);
+  });
+
+  it('--out writes the whole secret, readable by the service, with the key from NGROK_API_KEY', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'secret-')), 'secret.json');
+
+    const { status, stdout } = runWith(
+      { NGROK_API_KEY: '2AbcKeyFromEnv' },
+      '--name',
+      'ci',
+      '--out',
+      file,
+    );
+
+    const token = /^\s+(nes_[A-Za-z0-9_-]{43})$/m.exec(stdout)?.[1] as string;
+    const secret = ServiceSecret.parse(JSON.parse(readFileSync(file, 'utf8')));
+    expect(status).toBe(0);
+    expect(secret.ngrok_api_key).toBe('2AbcKeyFromEnv');
+    expect(findCaller(secret.callers, token)?.scopes).toEqual(['read', 'write']);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(stdout).toContain(`--secret-string file://${file}`);
+    expect(stdout).not.toContain('2AbcKeyFromEnv');
+  });
+
+  it('--out leaves a placeholder key to fill in, and never overwrites a file without --force', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'secret-')), 'secret.json');
+    writeFileSync(file, 'keep me');
+
+    const refused = run('--name', 'ci', '--out', file);
+    const kept = readFileSync(file, 'utf8');
+    const forced = run('--name', 'ci', '--out', file, '--force');
+
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('exists: not overwritten (add --force');
+    expect(refused.stdout).not.toMatch(/nes_/);
+    expect(kept).toBe('keep me');
+    expect(forced.status).toBe(0);
+    expect(JSON.parse(readFileSync(file, 'utf8')).ngrok_api_key).toBe('<your ngrok API key>');
+    expect(forced.stdout).toContain('put your ngrok API key in it first');
+  });
+
+  it('--help prints the usage and exits 0', () => {
+    const { status, stdout } = run('--help');
+
+    expect(status).toBe(0);
+    expect(stdout).toContain('Usage: npm run secret:new -- --name <caller>');
+    expect(stdout).toContain('--out <file>');
     expect(stdout).not.toMatch(/nes_/);
   });
 });

@@ -1,0 +1,269 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API, generated from the same zod schemas the functions
+ * validate with (zod's JSON Schema output is draft 2020-12, which OpenAPI 3.1 uses). `npm run
+ * openapi` writes it to openapi.json, which `GET /openapi.json` serves; a test fails when the
+ * two disagree. Not shipped in any function: only its output is.
+ */
+import * as z from 'zod/mini';
+import { EventStream, EventStreamList } from '../ngrok/schemas.ts';
+import {
+  EventDestinationListAnswer,
+  EventDestinationListQuery,
+} from '../schemas/event-destinations-api.ts';
+import {
+  CreateEventStreamBody,
+  EventStreamListQuery,
+  EventStreamPath,
+  UpdateEventStreamBody,
+} from '../schemas/event-streams-api.ts';
+import { Problem } from '../schemas/problem.ts';
+
+type Json = Record<string, unknown>;
+
+/** Every error status of the API, and when it is given (the README's status table). */
+export const ERROR_STATUSES: Record<number, string> = {
+  400: 'A field is invalid (`errors` names each one), or ngrok refused the request (`error_code`, `operation_id`).',
+  401: 'No `Authorization: Bearer` token, or an unknown one (`WWW-Authenticate: Bearer`).',
+  403: "The token lacks the route's scope.",
+  404: 'No Event Stream has this id.',
+  413: 'The body is over 16 KiB.',
+  415: 'The body is not `Content-Type: application/json`.',
+  422: 'The body is not valid JSON.',
+  429: "ngrok's rate limit was reached; `Retry-After` says when to try again.",
+  500: 'The service could not load its secret (its logs say why).',
+  502: "ngrok failed: 5xx after retries, refused this service's key, or an unreadable answer.",
+  504: "ngrok did not answer before the function's deadline.",
+};
+
+interface RouteDoc {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  path: string;
+  operationId: string;
+  summary: string;
+  scope: 'read' | 'write' | 'none';
+  pathSchema?: z.ZodMiniType;
+  query?: z.ZodMiniType;
+  body?: string;
+  success: { status: number; description: string; schema?: string };
+}
+
+/** The routes, as serverless.yml declares them (a test checks the two agree). */
+export const ROUTES: readonly RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/event-streams',
+    operationId: 'createEventStream',
+    summary: 'Create an Event Stream',
+    scope: 'write',
+    body: 'CreateEventStreamBody',
+    success: { status: 201, description: 'The new stream.', schema: 'EventStream' },
+  },
+  {
+    method: 'get',
+    path: '/event-streams',
+    operationId: 'listEventStreams',
+    summary: 'List Event Streams: one page, newest first',
+    scope: 'read',
+    query: EventStreamListQuery,
+    success: {
+      status: 200,
+      description: 'One page; follow `next_page_uri` (null on the last page).',
+      schema: 'EventStreamList',
+    },
+  },
+  {
+    method: 'get',
+    path: '/event-streams/{id}',
+    operationId: 'getEventStream',
+    summary: 'Get an Event Stream',
+    scope: 'read',
+    pathSchema: EventStreamPath,
+    success: { status: 200, description: 'The stream.', schema: 'EventStream' },
+  },
+  {
+    method: 'patch',
+    path: '/event-streams/{id}',
+    operationId: 'updateEventStream',
+    summary: 'Change an Event Stream: only the fields sent change',
+    scope: 'write',
+    pathSchema: EventStreamPath,
+    body: 'UpdateEventStreamBody',
+    success: { status: 200, description: 'The updated stream.', schema: 'EventStream' },
+  },
+  {
+    method: 'delete',
+    path: '/event-streams/{id}',
+    operationId: 'deleteEventStream',
+    summary: 'Delete an Event Stream',
+    scope: 'write',
+    pathSchema: EventStreamPath,
+    success: { status: 204, description: 'Deleted; no body.' },
+  },
+  {
+    method: 'get',
+    path: '/event-destinations',
+    operationId: 'listEventDestinations',
+    summary: 'List Event Destinations (the ed_… ids a create needs): one page, newest first',
+    scope: 'read',
+    query: EventDestinationListQuery,
+    success: {
+      status: 200,
+      description: 'One page; follow `next_page_uri` (null on the last page).',
+      schema: 'EventDestinationList',
+    },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'getOpenApi',
+    summary: 'This document',
+    scope: 'none',
+    success: { status: 200, description: 'The OpenAPI 3.1 document of this API.' },
+  },
+];
+
+/** Which error statuses a route can give, from what it takes in. */
+export function errorStatuses(route: RouteDoc): number[] {
+  if (route.scope === 'none') return [];
+  const statuses = new Set([401, 403, 429, 500, 502, 504]);
+  if (route.body) for (const status of [400, 413, 415, 422]) statuses.add(status);
+  if (route.pathSchema) for (const status of [400, 404]) statuses.add(status);
+  if (route.query) statuses.add(400);
+  return [...statuses].sort((a, b) => a - b);
+}
+
+function schemaOf(schema: z.ZodMiniType, io: 'input' | 'output'): Json {
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io }) as Json;
+  return json;
+}
+
+function parameters(route: RouteDoc): Json[] {
+  const found: Json[] = [];
+  for (const [where, schema] of [
+    ['path', route.pathSchema],
+    ['query', route.query],
+  ] as const) {
+    if (!schema) continue;
+    const json = schemaOf(schema, 'input') as {
+      properties: Record<string, Json>;
+      required?: string[];
+    };
+    for (const [name, property] of Object.entries(json.properties)) {
+      const { description, ...rest } = property;
+      found.push({
+        name,
+        in: where,
+        required: where === 'path' || (json.required ?? []).includes(name),
+        ...(description ? { description } : {}),
+        schema: rest,
+      });
+    }
+  }
+  return found;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+function operation(route: RouteDoc): Json {
+  const responses: Json = {
+    [route.success.status]: {
+      description: route.success.description,
+      headers: { 'x-request-id': { $ref: '#/components/headers/RequestId' } },
+      ...(route.success.schema
+        ? { content: { 'application/json': { schema: ref(route.success.schema) } } }
+        : route.operationId === 'getOpenApi'
+          ? { content: { 'application/json': { schema: { type: 'object' } } } }
+          : {}),
+    },
+  };
+  for (const status of errorStatuses(route)) {
+    responses[status] = { $ref: `#/components/responses/Problem${status}` };
+  }
+  const params = parameters(route);
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(route.scope === 'none'
+      ? { security: [], description: 'No token needed.' }
+      : {
+          security: [{ bearer: [] }],
+          description: `Needs a token with the \`${route.scope}\` scope.`,
+          'x-required-scope': route.scope,
+        }),
+    ...(params.length ? { parameters: params } : {}),
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: ref(route.body) } },
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
+export function openApiDocument(version: string): Json {
+  const paths: Record<string, Json> = {};
+  for (const route of ROUTES) {
+    paths[route.path] = { ...paths[route.path], [route.method]: operation(route) };
+  }
+  const problemResponses: Json = {};
+  for (const [status, description] of Object.entries(ERROR_STATUSES)) {
+    problemResponses[`Problem${status}`] = {
+      description,
+      headers: {
+        'x-request-id': { $ref: '#/components/headers/RequestId' },
+        ...(status === '429'
+          ? { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } }
+          : {}),
+        ...(status === '401' || status === '403'
+          ? {
+              'WWW-Authenticate': {
+                description: 'Bearer, with the scope needed for 403.',
+                schema: { type: 'string' },
+              },
+            }
+          : {}),
+      },
+      content: { 'application/problem+json': { schema: ref('Problem') } },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'ngrok Event Streams automation',
+      version,
+      description:
+        "Manage ngrok Event Streams over HTTP. Bodies and answers use the ngrok API's own field names; `uri` and `next_page_uri` point at this API. Every error is application/problem+json.",
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [{ url: '/', description: 'This API (locally: `npm start`, http://127.0.0.1:3000)' }],
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A caller token from `npm run secret:new` (scopes read and/or write).',
+        },
+      },
+      headers: {
+        RequestId: {
+          description:
+            'The request id: in every log line of the request, and `instance` of a problem.',
+          schema: { type: 'string' },
+        },
+      },
+      responses: problemResponses,
+      schemas: {
+        CreateEventStreamBody: schemaOf(CreateEventStreamBody, 'input'),
+        UpdateEventStreamBody: schemaOf(UpdateEventStreamBody, 'input'),
+        EventStream: schemaOf(EventStream, 'output'),
+        EventStreamList: schemaOf(EventStreamList, 'output'),
+        EventDestinationList: schemaOf(EventDestinationListAnswer, 'output'),
+        Problem: schemaOf(Problem, 'output'),
+      },
+    },
+  };
+}
