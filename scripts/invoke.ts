@@ -6,7 +6,7 @@
  * (.local-stack.json); SANDBOX_PORT, when set, names the sandbox's port instead.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
   LOCAL_SECRET_NAME,
@@ -40,8 +40,15 @@ If it runs with another SANDBOX_PORT and was started elsewhere, set the same SAN
   process.exit(1);
 }
 
+// The sample event, addressed to the running API, so that links in the answer point at it.
+const event = JSON.parse(readFileSync(`events/${functionName}.json`, 'utf8'));
+if (running && event.headers) event.headers.host = new URL(running.apiUrl).host;
+mkdirSync('.esbuild-invoke', { recursive: true });
+const eventFile = `.esbuild-invoke/${functionName}.event.json`;
+writeFileSync(eventFile, JSON.stringify(event));
+
 const serverlessBin = createRequire(import.meta.url).resolve('osls/bin/serverless.js');
-const { status } = spawnSync(
+const run = spawnSync(
   process.execPath,
   [
     serverlessBin,
@@ -50,13 +57,23 @@ const { status } = spawnSync(
     '-f',
     functionName,
     '--path',
-    `events/${functionName}.json`,
+    eventFile,
     ...localParams(sandboxUrl, '0'),
-    // Its own build folder: `npm start`'s serverless offline keeps loading from .esbuild.
+    // Its own build folder: `npm start`'s serverless offline keeps loading from its own.
     '--param',
     'esbuildWorkFolder=.esbuild-invoke',
     ...rest,
   ],
-  { stdio: 'inherit', env: { ...process.env, ...localAwsEnv(sandboxUrl) } },
+  {
+    stdio: ['inherit', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    env: { ...process.env, ...localAwsEnv(sandboxUrl) },
+  },
 );
-process.exit(status ?? 1);
+process.stdout.write(run.stdout ?? '');
+if (/"statusCode": 401/.test(run.stdout ?? '') && event.headers?.authorization) {
+  console.error(
+    `\nThe sample events carry the token ${SAMPLE_EVENT_TOKEN}: start the stack with\n  DEV_API_TOKEN=${SAMPLE_EVENT_TOKEN} npm start`,
+  );
+}
+process.exit(run.status ?? 1);

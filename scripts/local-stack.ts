@@ -45,7 +45,20 @@ export function localAwsEnv(sandboxUrl: string): NodeJS.ProcessEnv {
     AWS_SESSION_TOKEN: '',
     AWS_PROFILE: '',
     AWS_REGION: 'us-east-1',
+    // What Lambda sets: the functions (Powertools) tell a cold start by it.
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
   };
+}
+
+/**
+ * Calls `stop` when the process that started this one goes away without a signal reaching us
+ * (a process manager that signals only `npm`): nothing is left running behind it.
+ */
+export function stopWithParent(stop: () => void): void {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, 1000).unref();
 }
 
 /** The `--param` arguments that point serverless.yml at the local secret and ngrok API. */

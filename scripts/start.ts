@@ -25,6 +25,7 @@ import {
   localParams,
   portFrom,
   STATE_FILE,
+  stopWithParent,
   takeOption,
 } from './local-stack.ts';
 
@@ -168,6 +169,7 @@ async function stop(exitCode: number): Promise<never> {
 }
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
+stopWithParent(() => void stop(0));
 offline.on('exit', (code) => {
   if (!stopping) {
     console.error(`serverless offline stopped (exit code ${code}).`);

@@ -109,7 +109,7 @@ function fromMiddyError(error: { statusCode: number; cause?: unknown }): Problem
 }
 
 /**
- * How an ngrok failure reaches the caller (DESIGN.md "Upstream mapping"): its validation errors
+ * How an ngrok failure reaches the caller (README "HTTP API", status table): its validation errors
  * and 404 as they are, 429 with Retry-After, and everything that is the service's trouble, not
  * the caller's (a refused key, 5xx, a bad answer, no answer) as 502 or 504.
  */

@@ -2,11 +2,12 @@
  * End to end, as a user runs it: `npm start` (the sandbox and real `serverless offline`, serving
  * the esbuild bundles), then every route over real HTTP with curl-like requests.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { newCallerToken, sha256Hex } from '../../lib/auth/tokens.ts';
 import { freePort } from '../../scripts/local-stack.ts';
 import { parseJsonOrUndefined } from '../helpers/json.ts';
@@ -442,10 +443,15 @@ describe('npm start: the local stack over HTTP', () => {
           timeout: 60_000,
         },
       );
-      return Number(/"statusCode": (\d+)/.exec(run.stdout)?.[1] ?? `0${run.stderr}`);
+      return [
+        Number(/"statusCode": (\d+)/.exec(run.stdout)?.[1] ?? `0${run.stderr}`),
+        run.stdout.replaceAll('\\"', '"'),
+      ] as const;
     });
 
-    expect(statuses).toEqual([200, 200, 201, 204, 200, 200, 200]);
+    expect(statuses.map(([status]) => status)).toEqual([200, 200, 201, 204, 200, 200, 200]);
+    // The sample events are addressed to the running API: links in answers point at it.
+    expect(statuses[0]?.[1]).toContain(`${stack.apiUrl}/event-streams/${SAMPLE_STREAM}`);
   });
 });
 
@@ -521,5 +527,32 @@ describe('npm start and npm run invoke, when something is in the way', () => {
       `No local stack's sandbox answers on http://127.0.0.1:${port} (SANDBOX_PORT)`,
     );
     expect(run.stderr).toContain('npm start');
+  });
+
+  it('stops everything when npm itself is told to stop (not only on Ctrl-C)', async () => {
+    const sandboxPort = await freePort();
+    const npm = spawn('npm', ['start'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        PORT: String(await freePort()),
+        SANDBOX_PORT: String(sandboxPort),
+        SANDBOX_QUIET: '1',
+      },
+      stdio: 'ignore',
+    });
+    try {
+      const until = Date.now() + 30_000;
+      while (!(await listening(sandboxPort)) && Date.now() < until) await sleep(100);
+      expect(await listening(sandboxPort)).toBe(true);
+
+      npm.kill('SIGTERM');
+
+      const gone = Date.now() + 10_000;
+      while ((await listening(sandboxPort)) && Date.now() < gone) await sleep(100);
+      expect(await listening(sandboxPort)).toBe(false);
+    } finally {
+      npm.kill('SIGKILL');
+    }
   });
 });

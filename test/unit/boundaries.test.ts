@@ -1,5 +1,5 @@
 /**
- * DESIGN.md: the sandbox is written from docs/ngrok-api.md, not from lib/ngrok, so a misreading
+ * The sandbox is written from docs/ngrok-api.md, not from lib/ngrok, so a misreading
  * of the wire in one cannot hide in the other; and nothing shipped imports the sandbox.
  */
 import { readdirSync, readFileSync } from 'node:fs';
