@@ -1,0 +1,120 @@
+/**
+ * Wall-clock time in an IANA time zone, from the runtime's own time-zone data (Intl): the local
+ * time an instant shows, and the instant a local time takes effect at, across daylight saving:
+ * - a local time that does not exist that day (spring forward) takes effect at the end of the
+ *   gap, the instant the clocks jump;
+ * - a local time that occurs twice (fall back) takes effect at its first occurrence.
+ * That is: a local time takes effect at the first instant the clock shows it or a later time.
+ *
+ * "Wall" values are local wall-clock times written as milliseconds since the epoch as if the zone
+ * were UTC (`Date.UTC(y, m - 1, d, h, min)`): they sort and subtract like local times do.
+ */
+
+export const MINUTE_MS = 60_000;
+export const DAY_MS = 86_400_000;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(zone: string): Intl.DateTimeFormat {
+  let format = formatters.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(zone, format);
+  }
+  return format;
+}
+
+/** Whether the runtime knows this IANA zone name. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    formatter(zone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const FORMATTED = /^(\d+)\/(\d+)\/(\d+), (\d+):(\d+):(\d+)$/;
+
+/** The local wall time (see above) an instant shows in the zone, to the second. */
+export function wallOf(instant: number, zone: string): number {
+  const match = FORMATTED.exec(formatter(zone).format(instant));
+  if (!match) throw new Error(`Cannot read the local time of ${instant} in ${zone}.`);
+  const [, month, day, year, hour, minute, second] = match.map(Number) as number[];
+  return Date.UTC(year as number, (month as number) - 1, day, hour, minute, second);
+}
+
+/** local − UTC at the instant, in ms. */
+export function offsetAt(instant: number, zone: string): number {
+  return wallOf(instant, zone) - Math.floor(instant / 1000) * 1000;
+}
+
+const instants = new Map<string, number>();
+const INSTANT_CACHE_LIMIT = 20_000;
+
+/**
+ * The instant a local wall time takes effect at: its only occurrence, its first when it occurs
+ * twice, the end of the gap when it does not occur. Cached: the same few boundaries are asked
+ * for again and again.
+ */
+export function instantOfWall(wall: number, zone: string): number {
+  const key = `${zone}|${wall}`;
+  const cached = instants.get(key);
+  if (cached !== undefined) return cached;
+  const instant = computeInstantOfWall(wall, zone);
+  if (instants.size >= INSTANT_CACHE_LIMIT) instants.clear();
+  instants.set(key, instant);
+  return instant;
+}
+
+function computeInstantOfWall(wall: number, zone: string): number {
+  // The offsets a day either side: transitions are months apart, so these are the only two.
+  const before = offsetAt(wall - DAY_MS, zone);
+  const after = offsetAt(wall + DAY_MS, zone);
+  const candidates = [wall - before, wall - after, wall - offsetAt(wall, zone)];
+  const valid = candidates.filter((candidate) => wallOf(candidate, zone) === wall);
+  if (valid.length > 0) return Math.min(...valid);
+  // In a gap: the clocks jumped over `wall` at one instant between the two candidates; find it
+  // (the first second whose offset is the new one).
+  let low = Math.min(wall - before, wall - after);
+  let high = Math.max(wall - before, wall - after);
+  while (high - low > 1000) {
+    const middle = Math.floor((low + high) / 2000) * 1000;
+    if (wallOf(middle, zone) >= wall) high = middle;
+    else low = middle;
+  }
+  return high;
+}
+
+/** 0 = Monday … 6 = Sunday, of a wall time. */
+export function weekdayOfWall(wall: number): number {
+  return (new Date(wall).getUTCDay() + 6) % 7;
+}
+
+/** The wall time of the start (00:00) of the local day of a wall time. */
+export function startOfWallDay(wall: number): number {
+  return Math.floor(wall / DAY_MS) * DAY_MS;
+}
+
+/** `2027-03-28 02:30` (local), from a wall time. */
+export function formatWall(wall: number): string {
+  return new Date(wall).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+/** `2027-03-28T02:30:00+02:00`: an instant as RFC 3339 with the zone's offset then. */
+export function formatLocalInstant(instant: number, zone: string): string {
+  const offsetMinutes = Math.round(offsetAt(instant, zone) / MINUTE_MS);
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const hours = String(Math.floor(Math.abs(offsetMinutes) / 60)).padStart(2, '0');
+  const minutes = String(Math.abs(offsetMinutes) % 60).padStart(2, '0');
+  return `${new Date(wallOf(instant, zone)).toISOString().slice(0, 19)}${sign}${hours}:${minutes}`;
+}

@@ -1,0 +1,181 @@
+/**
+ * The evaluator against a brute-force oracle, minute by minute. The oracle shares no code with
+ * lib/sampling/evaluate.ts or zone.ts: it walks the clock of the zone one minute at a time and
+ * applies each boundary the first time the clock shows its local time or a later one (so a
+ * boundary in a spring-forward gap applies when the clock jumps past it, and one in a repeated
+ * hour applies once, at its first occurrence), ends before starts at the same local time.
+ */
+import fc from 'fast-check';
+import { rateAt } from '../../lib/sampling/evaluate.ts';
+import { DAYS, type Rule, validatePolicy } from '../../lib/sampling/policy.ts';
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+/** The zone's clock at an instant, as a UTC-based ms number (the oracle's own reading). */
+function clock(zone: string) {
+  const format = new Intl.DateTimeFormat('en-GB', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+  return (instant: number) => {
+    const parts: Record<string, string> = {};
+    for (const part of format.formatToParts(instant)) parts[part.type] = part.value;
+    return Date.UTC(
+      Number(parts.year),
+      Number(parts.month) - 1,
+      Number(parts.day),
+      Number(parts.hour),
+      Number(parts.minute),
+    );
+  };
+}
+
+interface Event {
+  wall: number;
+  order: number;
+  rate: number;
+}
+
+/** Rates minute by minute over [from, to), by the oracle. */
+function oracleRates(rule: Rule, from: number, to: number): Float64Array {
+  const read = clock(rule.timezone);
+  const events: Event[] = [];
+  const firstDay = Math.floor(read(from - 3 * DAY) / DAY) * DAY;
+  const lastDay = Math.floor(read(to) / DAY) * DAY + 2 * DAY;
+  for (let day = firstDay; day <= lastDay; day += DAY) {
+    const weekday = DAYS[(new Date(day).getUTCDay() + 6) % 7];
+    for (const window of rule.windows) {
+      if (!window.days.includes(weekday as (typeof DAYS)[number])) continue;
+      const end = window.end > window.start ? window.end : window.end + 1440;
+      events.push({ wall: day + window.start * MINUTE, order: 1, rate: window.rate });
+      events.push({ wall: day + end * MINUTE, order: 0, rate: rule.default_rate });
+    }
+  }
+  events.sort((a, b) => a.wall - b.wall || a.order - b.order);
+  const rates = new Float64Array(Math.ceil((to - from) / MINUTE));
+  let current = rule.default_rate;
+  let next = 0;
+  for (let instant = from - 3 * DAY; instant < to; instant += MINUTE) {
+    const shows = read(instant);
+    while (next < events.length && (events[next] as Event).wall <= shows) {
+      current = (events[next] as Event).rate;
+      next++;
+    }
+    if (instant >= from) rates[(instant - from) / MINUTE] = current;
+  }
+  return rates;
+}
+
+function disagreements(rule: Rule, from: number, to: number): string[] {
+  const expected = oracleRates(rule, from, to);
+  const found: string[] = [];
+  for (let index = 0; index < expected.length && found.length < 5; index++) {
+    const instant = from + index * MINUTE;
+    const actual = rateAt(rule, instant).rate;
+    if (actual !== expected[index]) {
+      found.push(
+        `${new Date(instant).toISOString()}: evaluator ${actual}, oracle ${expected[index]}`,
+      );
+    }
+  }
+  return found;
+}
+
+function ruleOf(timezone: string, windows: unknown[]): Rule {
+  return validatePolicy({
+    timezone,
+    rules: [{ name: 'r', streams: { description_prefix: 'p' }, default_rate: 1, windows }],
+  }).rules[0] as Rule;
+}
+
+const EVERY_DAY = [...DAYS];
+const YEAR = [Date.UTC(2027, 0, 1), Date.UTC(2028, 0, 1)] as const;
+
+describe('rateAt against the oracle, every minute of 2027', () => {
+  it.each([
+    [
+      'Europe/Berlin',
+      [
+        { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '22:00', end: '06:00', rate: 0.1 },
+        { days: ['sat', 'sun'], start: '06:00', end: '22:00', rate: 0.05 },
+        { days: ['sun'], start: '02:30', end: '03:30', rate: 0.3 },
+      ],
+    ],
+    [
+      'America/New_York',
+      [
+        { days: EVERY_DAY, start: '01:30', end: '02:30', rate: 0.2 },
+        { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00', rate: 0.5 },
+      ],
+    ],
+    [
+      'Australia/Lord_Howe',
+      [
+        { days: EVERY_DAY, start: '01:45', end: '02:15', rate: 0.2 },
+        { days: ['sat'], start: '23:00', end: '01:00', rate: 0.4 },
+        { days: ['sun'], start: '22:00', end: '24:00', rate: 0.6 },
+      ],
+    ],
+  ])('%s', (zone, windows) => {
+    expect(disagreements(ruleOf(zone, windows), ...YEAR)).toEqual([]);
+  });
+});
+
+describe('rateAt against the oracle, for generated policies', () => {
+  const ZONES = [
+    'Europe/Berlin',
+    'America/New_York',
+    'Australia/Lord_Howe',
+    'America/Santiago',
+    'Asia/Kolkata',
+    'UTC',
+  ];
+  // Two weeks around a transition of each zone's 2027 (or any two weeks, where there is none).
+  const SPANS = [
+    Date.UTC(2027, 2, 8),
+    Date.UTC(2027, 3, 1),
+    Date.UTC(2027, 8, 28),
+    Date.UTC(2027, 9, 24),
+  ];
+  const time = fc.integer({ min: 0, max: 95 }).map((quarter) => quarter * 15);
+  const window = fc.record({
+    days: fc.uniqueArray(fc.constantFrom(...DAYS), { minLength: 1, maxLength: 7 }),
+    start: time,
+    end: fc.integer({ min: 1, max: 96 }).map((quarter) => quarter * 15),
+    rate: fc.constantFrom(0.01, 0.1, 0.25, 0.5),
+  });
+  const hhmm = (minutes: number) =>
+    `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+
+  it('agree minute by minute', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...ZONES),
+        fc.array(window, { minLength: 1, maxLength: 3 }),
+        fc.constantFrom(...SPANS),
+        (zone, windows, spanStart) => {
+          let rule: Rule;
+          try {
+            rule = ruleOf(
+              zone,
+              windows.map((w) => ({ ...w, start: hhmm(w.start), end: hhmm(w.end) })),
+            );
+          } catch {
+            return true; // overlapping or empty windows: refused by validation, nothing to check
+          }
+          const found = disagreements(rule, spanStart, spanStart + 14 * DAY);
+          if (found.length > 0)
+            throw new Error(`${zone} ${JSON.stringify(windows)}\n${found.join('\n')}`);
+          return true;
+        },
+      ),
+      { numRuns: Number(process.env.FC_RUNS ?? 25), seed: Number(process.env.FC_SEED ?? 20271031) },
+    );
+  });
+});
