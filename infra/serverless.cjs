@@ -1,8 +1,18 @@
 /**
- * serverless.yml's bridge to infra/deploy.ts: `${file(./infra/serverless.cjs):<name>}`.
- * Node 24 (pinned by this repo) loads the TypeScript module directly.
+ * serverless.yml's bridge to infra/: `${file(./infra/serverless.cjs):<name>}`.
+ * Node 24 (pinned by this repo) loads the TypeScript modules directly.
  */
+const { join } = require('node:path');
 const { operationsResources, secretIamResource } = require('./deploy.ts');
+const { gapWarning, samplingResources } = require('./sampling.ts');
+const { loadPolicyFile, policyPath } = require('../lib/sampling/load.ts');
+
+const serviceDir = join(__dirname, '..');
+
+async function samplingPolicy(resolveVariable) {
+  const file = policyPath(await resolveVariable('param:samplingPolicy'), serviceDir);
+  return loadPolicyFile(file);
+}
 
 module.exports = {
   secretResource: async ({ resolveVariable }) =>
@@ -18,4 +28,21 @@ module.exports = {
       throttleRateLimit: await resolveVariable('param:throttleRateLimit'),
       throttleBurstLimit: await resolveVariable('param:throttleBurstLimit'),
     }),
+
+  /** The validated policy, as the JS the functions' bundles get for globalThis.__samplingPolicy. */
+  samplingPolicyDefine: async ({ resolveVariable }) =>
+    JSON.stringify(await samplingPolicy(resolveVariable)),
+
+  sampling: async ({ resolveVariable }) => {
+    const { Resources, gaps } = samplingResources({
+      service: await resolveVariable('self:service'),
+      stage: await resolveVariable('sls:stage'),
+      policy: await samplingPolicy(resolveVariable),
+      now: Date.now(),
+      alarmTopicArn: (await resolveVariable('param:alarmTopicArn')) ?? '',
+    });
+    const warning = gapWarning(gaps);
+    if (warning) console.warn(`\nWarning: ${warning}\n`);
+    return { Resources };
+  },
 };

@@ -61,7 +61,10 @@ export function stopWithParent(stop: () => void): void {
   }, 1000).unref();
 }
 
-/** The `--param` arguments that point serverless.yml at the local secret and ngrok API. */
+/**
+ * The `--param` arguments that point serverless.yml at the local secret and ngrok API, and at
+ * the sampling policy SAMPLING_POLICY names (default: sampling-schedule.yml).
+ */
 export function localParams(ngrokApiUrl: string, secretCacheSeconds: string): string[] {
   return [
     '--param',
@@ -70,6 +73,9 @@ export function localParams(ngrokApiUrl: string, secretCacheSeconds: string): st
     `ngrokApiUrl=${ngrokApiUrl}`,
     '--param',
     `secretCacheSeconds=${secretCacheSeconds}`,
+    ...(process.env.SAMPLING_POLICY
+      ? ['--param', `samplingPolicy=${process.env.SAMPLING_POLICY}`]
+      : []),
   ];
 }
 

@@ -4,7 +4,7 @@
  * the API's URL, a bearer token and the seeded destination ids. Ctrl-C stops everything.
  *
  * PORT (3000), SANDBOX_PORT (4010), LAMBDA_PORT (a free one), DEV_API_TOKEN (random),
- * SECRET_CACHE_SECONDS (300). With NGROK_API_KEY set, the functions talk to the real ngrok API
+ * SECRET_CACHE_SECONDS (300), SAMPLING_POLICY (sampling-schedule.yml). With NGROK_API_KEY set, the functions talk to the real ngrok API
  * at NGROK_API_URL (default https://api.ngrok.com); the sandbox then only serves the secret.
  * Arguments after `npm start --` go to serverless offline (`--httpPort` and `--lambdaPort`
  * there mean the same as PORT and LAMBDA_PORT).
@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { newCallerToken, sha256Hex } from '../lib/auth/tokens.ts';
+import { loadPolicyFile, policyPath } from '../lib/sampling/load.ts';
 import { type Sandbox, seedSamples, startSandbox } from '../sandbox/server.ts';
 import {
   freePort,
@@ -88,6 +89,15 @@ for (const [name, value] of [
       `Port ${value} is in use (${name}): stop what listens there, or set ${name} to a free port.`,
     );
   }
+}
+
+// The sampling policy the functions will bundle: an invalid one stops here, with its problems.
+const policyFile = policyPath(process.env.SAMPLING_POLICY, process.cwd());
+let ruleCount: number;
+try {
+  ruleCount = loadPolicyFile(policyFile).rules.length;
+} catch (error) {
+  fail((error as Error).message);
 }
 
 const devToken = process.env.DEV_API_TOKEN || newCallerToken();
@@ -190,6 +200,7 @@ ngrok Event Streams API running at ${apiUrl}
   destination ids:  ${destinationIds.join(', ') || '(none seeded: real ngrok account)'}
   sample stream:    ${samples?.eventStreamId ?? '(none seeded: real ngrok account)'}
   API description:  ${apiUrl}/openapi.json
+  sampling policy:  ${policyFile} (${ruleCount} rules): GET ${apiUrl}/sampling/plan
 
 Try:
   export TOKEN=${devToken}

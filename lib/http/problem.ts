@@ -29,6 +29,8 @@ export interface ProblemFields {
   error_code?: string;
   operation_id?: string;
   headers?: Record<string, string>;
+  /** More members of the body (RFC 9457 extension members), e.g. the streams of an apply. */
+  extensions?: Record<string, unknown>;
 }
 
 /** An error that is already an answer to the caller. */
@@ -221,10 +223,12 @@ export function problemResponse(
   problem: ProblemFields,
   instance?: string,
 ): APIGatewayProxyStructuredResultV2 {
-  const { headers, kind, status, title, detail, ...extra } = problem;
+  const { headers, kind, status, title, detail, extensions, ...extra } = problem;
   const body: Record<string, unknown> = { type: `${TYPE_PREFIX}${kind}`, title, status, detail };
   if (instance) body.instance = instance;
   for (const [key, value] of Object.entries(extra)) if (value !== undefined) body[key] = value;
+  for (const [key, value] of Object.entries(extensions ?? {}))
+    if (!(key in body)) body[key] = value;
   return {
     statusCode: status,
     headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, ...headers },

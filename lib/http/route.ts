@@ -10,11 +10,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { authorize, bearerToken } from '../middleware/bearer-auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
+import { jsonBody } from '../middleware/json-body.ts';
 import { problemDetails } from '../middleware/problem-details.ts';
 import { requestLog } from '../middleware/request-log.ts';
 import { serviceSecret } from '../middleware/service-secret.ts';
@@ -36,6 +36,8 @@ export interface RouteSpec<P, Q, B> {
   path?: P;
   query?: Q;
   body?: B;
+  /** A request without a body reads as `{}`. */
+  bodyOptional?: boolean;
 }
 
 export interface RouteInput<P, Q, B> {
@@ -75,7 +77,9 @@ export function httpRoute<
       .use(authorize({ scope: spec.scope }));
   }
   if (spec.body !== undefined) {
-    chain.use(bodyLimit({ maxBytes: MAX_BODY_BYTES })).use(httpJsonBodyParser());
+    chain
+      .use(bodyLimit({ maxBytes: MAX_BODY_BYTES }))
+      .use(jsonBody({ optional: spec.bodyOptional }));
   }
   chain.use(validateInput({ path: spec.path, query: spec.query, body: spec.body }));
   return chain.handler((event, context) =>

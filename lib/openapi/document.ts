@@ -17,6 +17,7 @@ import {
   UpdateEventStreamBody,
 } from '../schemas/event-streams-api.ts';
 import { Problem } from '../schemas/problem.ts';
+import { SamplingAnswer, SamplingApplyBody, SamplingPlanQuery } from '../schemas/sampling-api.ts';
 
 type Json = Record<string, unknown>;
 
@@ -31,7 +32,7 @@ export const ERROR_STATUSES: Record<number, string> = {
   422: 'The body is not valid JSON.',
   429: "ngrok's rate limit was reached; `Retry-After` says when to try again.",
   500: 'The service could not load its secret (its logs say why).',
-  502: "ngrok failed: 5xx after retries, refused this service's key, or an unreadable answer.",
+  502: "ngrok failed: 5xx after retries, refused this service's key, or an unreadable answer. For POST /sampling/apply: not every stream was set (the body lists them all, with why).",
   504: "ngrok did not answer before the function's deadline.",
 };
 
@@ -44,6 +45,7 @@ interface RouteDoc {
   pathSchema?: z.ZodMiniType;
   query?: z.ZodMiniType;
   body?: string;
+  bodyOptional?: boolean;
   success: { status: number; description: string; schema?: string };
 }
 
@@ -110,6 +112,30 @@ export const ROUTES: readonly RouteDoc[] = [
       status: 200,
       description: 'One page; follow `next_page_uri` (null on the last page).',
       schema: 'EventDestinationList',
+    },
+  },
+  {
+    method: 'get',
+    path: '/sampling/plan',
+    operationId: 'getSamplingPlan',
+    summary:
+      'The sampling schedule at an instant: each governed stream, its current and desired rate, and its next change',
+    scope: 'read',
+    query: SamplingPlanQuery,
+    success: { status: 200, description: 'The plan.', schema: 'SamplingAnswer' },
+  },
+  {
+    method: 'post',
+    path: '/sampling/apply',
+    operationId: 'applySampling',
+    summary: 'Apply the sampling schedule now (only streams that differ are changed)',
+    scope: 'write',
+    body: 'SamplingApplyBody',
+    bodyOptional: true,
+    success: {
+      status: 200,
+      description: 'Every stream set; each says changed or unchanged.',
+      schema: 'SamplingAnswer',
     },
   },
   {
@@ -194,7 +220,7 @@ function operation(route: RouteDoc): Json {
     ...(route.body
       ? {
           requestBody: {
-            required: true,
+            required: !route.bodyOptional,
             content: { 'application/json': { schema: ref(route.body) } },
           },
         }
@@ -262,6 +288,8 @@ export function openApiDocument(version: string): Json {
         EventStream: schemaOf(EventStream, 'output'),
         EventStreamList: schemaOf(EventStreamList, 'output'),
         EventDestinationList: schemaOf(EventDestinationListAnswer, 'output'),
+        SamplingApplyBody: schemaOf(SamplingApplyBody, 'input'),
+        SamplingAnswer: schemaOf(SamplingAnswer, 'output'),
         Problem: schemaOf(Problem, 'output'),
       },
     },

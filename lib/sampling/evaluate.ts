@@ -7,7 +7,7 @@
  * D's (or, crossing midnight, D+1's) `end`, each local time taken to the instant it takes effect
  * (./zone.ts: the end of a daylight-saving gap, the first of two occurrences).
  */
-import { DAYS, type Policy, type Rule, type Window } from './policy.ts';
+import { DAYS, type Policy, type Rule, type Window } from './types.ts';
 import { DAY_MS, instantOfWall, MINUTE_MS, startOfWallDay, wallOf, weekdayOfWall } from './zone.ts';
 
 /** Rates are compared with this tolerance, never with float equality. */
@@ -106,9 +106,11 @@ export function boundariesBetween(rule: Rule, fromWall: number, toWall: number):
       found.push({ at: occurrence.end, wall: occurrence.endWall });
     }
   }
+  // One window's end and the next one's start (or the same instant twice) are one boundary.
   return found
     .filter((boundary) => boundary.wall >= fromWall && boundary.wall < toWall)
-    .sort((a, b) => a.at - b.at || a.wall - b.wall);
+    .sort((a, b) => a.at - b.at || a.wall - b.wall)
+    .filter((boundary, index, all) => index === 0 || all[index - 1]?.at !== boundary.at);
 }
 
 export interface NextChange {

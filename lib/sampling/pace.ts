@@ -1,31 +1,52 @@
 /**
  * Paces a run's requests to ngrok to a budget per minute, so that a schedule run leaves room in
- * the account's 120 requests a minute for every other caller. Evenly spaced: at most one request
- * per 60 000 / budget ms, the first at once.
+ * the account's 120 requests a minute for every other caller: a token bucket that holds a small
+ * burst (a plan of one or two pages goes at once) and refills at the budget's rate.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export class Pacer {
-  readonly #spacingMs: number;
-  #next = 0;
+export const DEFAULT_REQUESTS_PER_MINUTE = 60;
+const MAX_BURST = 10;
 
-  constructor(requestsPerMinute: number) {
+export class Pacer {
+  readonly #perMs: number;
+  readonly #burst: number;
+  #tokens: number;
+  #updated: number;
+
+  constructor(requestsPerMinute = DEFAULT_REQUESTS_PER_MINUTE) {
     if (!(Number.isFinite(requestsPerMinute) && requestsPerMinute > 0)) {
       throw new RangeError(`A request budget must be a positive number; got ${requestsPerMinute}.`);
     }
-    this.#spacingMs = 60_000 / requestsPerMinute;
+    this.#perMs = requestsPerMinute / 60_000;
+    this.#burst = Math.min(MAX_BURST, Math.max(1, requestsPerMinute));
+    this.#tokens = this.#burst;
+    this.#updated = Date.now();
   }
 
   /**
-   * Waits for the next request's turn. False, at once, when that turn comes after `deadline`:
-   * the caller stops there rather than overrun its time.
+   * Waits for the next request's turn. False, at once, when that turn would come after
+   * `deadline`: the caller stops there rather than overrun its time.
    */
   async turn(deadline: number): Promise<boolean> {
     const now = Date.now();
-    const at = Math.max(now, this.#next);
-    if (at > deadline) return false;
-    this.#next = at + this.#spacingMs;
-    if (at > now) await sleep(at - now);
+    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updated) * this.#perMs);
+    this.#updated = now;
+    const wait = this.#tokens >= 1 ? 0 : Math.ceil((1 - this.#tokens) / this.#perMs);
+    if (now + wait > deadline) return false;
+    this.#tokens -= 1; // may go below zero: the wait below pays it back
+    if (wait > 0) await sleep(wait);
     return true;
   }
+}
+
+/** The budget of the functions' runs: SAMPLING_REQUESTS_PER_MINUTE, default 60. */
+export function requestsPerMinute(): number {
+  const raw = process.env.SAMPLING_REQUESTS_PER_MINUTE;
+  if (raw === undefined || raw === '') return DEFAULT_REQUESTS_PER_MINUTE;
+  const value = Number(raw);
+  if (!(Number.isFinite(value) && value > 0)) {
+    throw new Error(`SAMPLING_REQUESTS_PER_MINUTE must be a positive number; got '${raw}'.`);
+  }
+  return value;
 }

@@ -11,10 +11,10 @@
  */
 import * as z from 'zod/mini';
 import { eventStreamId, SAMPLING_RATE_MAX, SAMPLING_RATE_MIN } from '../ngrok/schemas.ts';
+import { DAYS, formatMinutes, type Policy, type Window } from './types.ts';
 import { isTimeZone } from './zone.ts';
 
-export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Day = (typeof DAYS)[number];
+export { DAYS, type Day, type Policy, type Rule, type Window } from './types.ts';
 
 const TIME = /^([01]?\d|2[0-3]):([0-5]\d)$/;
 const END_TIME = /^(?:([01]?\d|2[0-3]):([0-5]\d)|(24):(00))$/;
@@ -98,29 +98,6 @@ export const PolicySchema = z.strictObject({
 });
 export type PolicyInput = z.infer<typeof PolicySchema>;
 
-/** A window, normalised: minutes of the local day; `end` 1..1440, crossing midnight if <= start. */
-export interface Window {
-  name: string | null;
-  days: Day[];
-  start: number;
-  end: number;
-  rate: number;
-}
-
-export interface Rule {
-  name: string;
-  timezone: string;
-  streams: { ids: string[]; description_prefix: string | null };
-  default_rate: number;
-  enforce: boolean;
-  windows: Window[];
-}
-
-export interface Policy {
-  timezone: string;
-  rules: Rule[];
-}
-
 export interface PolicyIssue {
   /** Where in the file: e.g. ['rules', 0, 'windows', 1, 'start']. */
   path: (string | number)[];
@@ -140,10 +117,6 @@ export class PolicyError extends Error {
 function minutesOf(time: string): number {
   const [hours, minutes] = time.split(':').map(Number) as [number, number];
   return hours * 60 + minutes;
-}
-
-export function formatMinutes(minutes: number): string {
-  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 }
 
 const WEEK_MINUTES = 7 * 1440;
@@ -255,6 +228,11 @@ function normaliseWindow(window: z.infer<typeof WindowSchema>): Window {
   };
 }
 
+function invalid(issues: PolicyIssue[]): PolicyError {
+  const lines = issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  return new PolicyError(`The sampling policy is not valid:\n  ${lines.join('\n  ')}`, issues);
+}
+
 /**
  * The policy in `input` (already parsed from YAML or JSON), normalised; or a PolicyError that
  * lists every problem with where it is.
@@ -269,12 +247,10 @@ export function validatePolicy(input: unknown): Policy {
           ? `has unknown field(s) ${issue.keys.join(', ')}`
           : issue.message,
     }));
-    throw new PolicyError(`The sampling policy is not valid (${issues.length} problems)`, issues);
+    throw invalid(issues);
   }
   const issues = crossFieldIssues(parsed.data);
-  if (issues.length > 0) {
-    throw new PolicyError(`The sampling policy is not valid (${issues.length} problems)`, issues);
-  }
+  if (issues.length > 0) throw invalid(issues);
   return {
     timezone: parsed.data.timezone,
     rules: parsed.data.rules.map((rule) => ({
@@ -288,5 +264,15 @@ export function validatePolicy(input: unknown): Policy {
       enforce: rule.enforce ?? false,
       windows: (rule.windows ?? []).map(normaliseWindow),
     })),
+  };
+}
+
+/** The policy file's JSON Schema (sampling-schedule.schema.json), for editors. */
+export function policyJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(PolicySchema, { io: 'input' }),
+    title: 'ngrok Event Streams sampling schedule (sampling-schedule.yml)',
+    description:
+      "Which Event Streams get which sampling_rate at which local time. Windows hold on [start, end) in the rule's zone; end <= start crosses midnight; windows of a rule must not overlap; an id beats a prefix, a longer prefix a shorter one.",
   };
 }

@@ -17,7 +17,7 @@ import type { CallOptions } from '../ngrok/transport.ts';
 import { type Actor, audited, changedFields } from '../observability/audit.ts';
 import { governingRule, nextChange, rateAt, sameRate } from './evaluate.ts';
 import type { Pacer } from './pace.ts';
-import { formatMinutes, type Policy, type Rule, type Window } from './policy.ts';
+import { type Policy, type Rule, windowName } from './types.ts';
 import { formatLocalInstant } from './zone.ts';
 
 const PAGE_SIZE = 100;
@@ -60,15 +60,6 @@ export interface SamplingRun {
 export interface Governed {
   stream: EventStream;
   rule: Rule;
-}
-
-/** A window's name in answers: its own, or its hours. */
-export function windowName(window: Window | null): string | null {
-  if (window === null) return null;
-  return (
-    window.name ??
-    `${formatMinutes(window.start)}-${formatMinutes(window.end % 1440 === 0 && window.end ? 1440 : window.end)}`
-  );
 }
 
 /** Every stream that a rule of the policy (of `only`, if given) governs, listing every page. */

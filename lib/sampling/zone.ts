@@ -95,6 +95,13 @@ function computeInstantOfWall(wall: number, zone: string): number {
   return high;
 }
 
+/** Whether the clock shows this local wall time twice (the hour repeated when clocks go back). */
+export function occursTwice(wall: number, zone: string): boolean {
+  const before = wall - offsetAt(wall - DAY_MS, zone);
+  const after = wall - offsetAt(wall + DAY_MS, zone);
+  return before !== after && wallOf(before, zone) === wall && wallOf(after, zone) === wall;
+}
+
 /** 0 = Monday … 6 = Sunday, of a wall time. */
 export function weekdayOfWall(wall: number): number {
   return (new Date(wall).getUTCDay() + 6) % 7;

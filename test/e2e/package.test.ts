@@ -28,6 +28,9 @@ const FUNCTIONS = [
   'deleteEventStream',
   'listEventDestinations',
   'getOpenApi',
+  'applySamplingSchedule',
+  'getSamplingPlan',
+  'applySampling',
 ];
 const ROUTES = [
   'POST /event-streams',
@@ -37,6 +40,8 @@ const ROUTES = [
   'DELETE /event-streams/{id}',
   'GET /event-destinations',
   'GET /openapi.json',
+  'GET /sampling/plan',
+  'POST /sampling/apply',
 ];
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/ngrok-AbCdEf';
 
@@ -90,7 +95,7 @@ afterAll(() => {
 });
 
 function statementsOf(template: Record<string, any>) {
-  const role = Object.values(template).find((resource) => resource.Type === 'AWS::IAM::Role');
+  const role = template.IamRoleLambdaExecution;
   return role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
 }
 
@@ -193,6 +198,7 @@ describe('serverless package', () => {
         POWERTOOLS_METRICS_NAMESPACE: 'NgrokEventStreams',
         POWERTOOLS_LOG_LEVEL: 'DEBUG',
         NODE_OPTIONS: '--enable-source-maps',
+        SAMPLING_REQUESTS_PER_MINUTE: '60',
       });
     }
   });
@@ -200,7 +206,8 @@ describe('serverless package', () => {
   it("grants GetSecretValue on the stage's one secret and nothing broader", () => {
     const statements = statementsOf(resources);
     const nonLogs = statements.filter(
-      (statement: any) => !statement.Action.every((action: string) => action.startsWith('logs:')),
+      (statement: any) =>
+        ![statement.Action].flat().every((action: string) => action.startsWith('logs:')),
     );
 
     expect(nonLogs).toEqual([
@@ -212,6 +219,12 @@ describe('serverless package', () => {
             // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's own ${} syntax
             'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ngrok-event-streams-dev-??????',
         },
+      },
+      // The sampling function's failed events go to its queue (its on-failure destination).
+      {
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': ['SamplingDeadLetterQueue', 'Arn'] },
       },
     ]);
     for (const statement of statements) {
@@ -348,7 +361,7 @@ describe('serverless package', () => {
     const alarms = Object.values(custom).filter(
       (resource) => resource.Type === 'AWS::CloudWatch::Alarm',
     );
-    expect(alarms).toHaveLength(2);
+    expect(alarms).toHaveLength(3);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
     }
@@ -369,6 +382,178 @@ describe('serverless package', () => {
     expect(refused.status).not.toBe(0);
     expect(`${refused.stdout}${refused.stderr}`).toContain(
       "secretName 'bad name!' is not a Secrets Manager secret name",
+    );
+  });
+});
+
+describe('serverless package: the sampling schedule', () => {
+  const schedules = (template: Record<string, any>) =>
+    Object.fromEntries(
+      Object.values(template)
+        .filter((resource) => resource.Type === 'AWS::Scheduler::Schedule')
+        .map((resource) => [resource.Properties.Name, resource.Properties]),
+    );
+
+  it('deploys one schedule per boundary time, in the rule’s zone, with retries and a dead-letter queue', () => {
+    const found = schedules(resources);
+
+    expect(Object.keys(found).sort()).toEqual([
+      'boundary-Europe.Berlin-0000',
+      'boundary-Europe.Berlin-0600',
+      'boundary-Europe.Berlin-0800',
+      'boundary-Europe.Berlin-2000',
+      'boundary-Europe.Berlin-2200',
+    ]);
+    expect(found['boundary-Europe.Berlin-0800']).toEqual({
+      Name: 'boundary-Europe.Berlin-0800',
+      GroupName: { Ref: 'SamplingScheduleGroup' },
+      Description: expect.stringContaining('sandbox-example'),
+      ScheduleExpression: 'cron(0 8 ? * MON,TUE,WED,THU,FRI *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: {
+        Arn: { 'Fn::GetAtt': ['ApplySamplingScheduleLambdaFunction', 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': ['SamplingSchedulerRole', 'Arn'] },
+        Input: expect.any(String),
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 20 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['SamplingDeadLetterQueue', 'Arn'] } },
+      },
+    });
+    expect(JSON.parse(found['boundary-Europe.Berlin-0800'].Target.Input)).toEqual({
+      cause: 'boundary',
+      rules: ['sandbox-example'],
+      scheduled_time: '<aws.scheduler.scheduled-time>',
+      execution_id: '<aws.scheduler.execution-id>',
+    });
+    expect(found['boundary-Europe.Berlin-0000'].ScheduleExpression).toBe(
+      'cron(0 0 ? * MON,SAT,SUN *)',
+    );
+    expect(resources.SamplingScheduleGroup.Properties.Name).toBe(
+      'ngrok-event-streams-dev-sampling',
+    );
+  });
+
+  it('lets the scheduler’s role invoke the sampling function and send to the queue, nothing else', () => {
+    const role = resources.SamplingSchedulerRole.Properties;
+    const [trust] = role.AssumeRolePolicyDocument.Statement;
+
+    expect(trust.Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+    expect(trust.Condition.StringEquals).toEqual({
+      'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+    });
+    expect(JSON.stringify(trust.Condition.ArnEquals)).toContain(
+      'schedule-group/ngrok-event-streams-dev-sampling',
+    );
+    expect(role.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::GetAtt': ['ApplySamplingScheduleLambdaFunction', 'Arn'] },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': ['SamplingDeadLetterQueue', 'Arn'] },
+      },
+    ]);
+  });
+
+  it('sends failed runs to the queue after Lambda’s retries, and alarms on the queue’s depth', () => {
+    const config = Object.values(resources).find(
+      (resource) => resource.Type === 'AWS::Lambda::EventInvokeConfig',
+    );
+
+    expect(config.Properties).toMatchObject({
+      FunctionName: { Ref: 'ApplySamplingScheduleLambdaFunction' },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': ['SamplingDeadLetterQueue', 'Arn'] } },
+      },
+    });
+    expect(resources.SamplingDeadLetterQueue.Type).toBe('AWS::SQS::Queue');
+    expect(resources.SamplingDeadLetterAlarm.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+    });
+    expect(resources.ApplySamplingScheduleLambdaFunction.Properties.Timeout).toBe(900);
+  });
+
+  it('bundles the policy the schedules came from into the sampling functions', async () => {
+    for (const name of ['applySamplingSchedule', 'getSamplingPlan', 'applySampling']) {
+      const zip = await JSZip.loadAsync(readFileSync(join(work, '.serverless', `${name}.zip`)));
+      const bundle = (await zip.file(`functions/${name}.cjs`)?.async('string')) ?? '';
+
+      expect(bundle).toContain('sandbox-example-batch');
+      expect(bundle).toContain('sandbox-example/batch/');
+      // Validated at package time: the functions carry no YAML parser.
+      expect(bundle).not.toContain('YAMLParseError');
+    }
+  });
+
+  it('keeps the schedules’ names from one package to the next', () => {
+    const again = packageService(work);
+
+    expect(schedules(again)).toEqual(schedules(resources));
+  });
+
+  it('adds one-time schedules where daylight saving skips a boundary, and warns with the dates', () => {
+    const file = join(work, 'dst-policy.yml');
+    writeFileSync(
+      file,
+      [
+        'timezone: Europe/Berlin',
+        'rules:',
+        '  - name: dst',
+        '    streams: { ids: [es_dst1] }',
+        '    default_rate: 1',
+        '    enforce: true',
+        '    windows:',
+        '      - { name: early-sunday, days: [sun], start: "02:30", end: "05:00", rate: 0.5 }',
+      ].join('\n'),
+    );
+    const run = runPackage(work, ['--param', `samplingPolicy=${file}`]);
+    const template = JSON.parse(
+      readFileSync(join(work, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
+    ).Resources;
+    const found = schedules(template);
+    const year = new Date().getUTCFullYear();
+    // The last Sundays of March in the next 24 months (2027-03-28, 2028-03-26 from late 2026).
+    const gaps = Object.values(found).filter((schedule: any) => schedule.Name.startsWith('gap-'));
+
+    expect(run.status).toBe(0);
+    expect(found['boundary-Europe.Berlin-0230'].ScheduleExpression).toBe('cron(30 2 ? * SUN *)');
+    expect(gaps.length).toBeGreaterThanOrEqual(2);
+    for (const gap of gaps as any[]) {
+      expect(gap.ScheduleExpression).toMatch(/^at\(\d{4}-03-\d{2}T03:00:00\)$/);
+      expect(gap.ScheduleExpressionTimezone).toBe('Europe/Berlin');
+      expect(JSON.parse(gap.Target.Input)).toMatchObject({ cause: 'boundary', rules: ['dst'] });
+      const date = /at\((\d{4}-\d{2}-\d{2})/.exec(gap.ScheduleExpression)?.[1] as string;
+      expect(new Date(`${date}T00:00:00Z`).getUTCDay()).toBe(0);
+      expect(Number(date.slice(0, 4))).toBeLessThanOrEqual(year + 2);
+      expect(`${run.stdout}${run.stderr}`).toContain(`does not exist on ${date}`);
+    }
+    expect(found.enforce).toMatchObject({ ScheduleExpression: 'rate(15 minutes)' });
+    expect(JSON.parse(found.enforce.Target.Input)).toMatchObject({
+      cause: 'enforce',
+      rules: ['dst'],
+    });
+  });
+
+  it('fails on an invalid policy, with the validation message', () => {
+    const file = join(work, 'bad-policy.yml');
+    writeFileSync(
+      file,
+      'timezone: Europe/Berlin\nrules:\n  - name: bad\n    streams: { ids: [es_x1] }\n    default_rate: 2\n',
+    );
+
+    const run = runPackage(work, ['--param', `samplingPolicy=${file}`]);
+
+    expect(run.status).not.toBe(0);
+    expect(`${run.stdout}${run.stderr}`).toContain(
+      `${file}:5:19: rules[0] 'bad' › default_rate: must be at most 1`,
     );
   });
 });

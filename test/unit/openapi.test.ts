@@ -15,8 +15,10 @@ const committed = JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8'));
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
 describe('openapi.json', () => {
-  it('is exactly what the schemas give (run `npm run openapi` after changing them)', () => {
-    expect(committed).toEqual(openApiDocument(version));
+  it('is exactly what the schemas give (run `npm run generate` after changing them)', () => {
+    expect(readFileSync(join(ROOT, 'openapi.json'), 'utf8')).toBe(
+      `${JSON.stringify(openApiDocument(version), null, 2)}\n`,
+    );
   });
 
   it('validates as OpenAPI 3.1', () => {

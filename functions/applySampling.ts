@@ -1,0 +1,55 @@
+/**
+ * POST /sampling/apply → 200: sets every stream the sampling schedule governs to the rate that
+ * holds now, patching only those that differ; `{"dry_run": true}` answers the plan and changes
+ * nothing. Each change is audited with the caller. If any stream failed: 502, with the whole
+ * list. Scope: write.
+ */
+import { callNgrok } from '../lib/call-ngrok.ts';
+import { HttpProblem } from '../lib/http/problem.ts';
+import { httpRoute, json } from '../lib/http/route.ts';
+import { bundledPolicy } from '../lib/sampling/bundled.ts';
+import { Pacer, requestsPerMinute } from '../lib/sampling/pace.ts';
+import { applyPlan, governedStreams, planStream, summarize } from '../lib/sampling/run.ts';
+import { SamplingApplyBody } from '../lib/schemas/sampling-api.ts';
+
+export const handler = httpRoute(
+  { operation: 'applySampling', scope: 'write', body: SamplingApplyBody, bodyOptional: true },
+  async ({ body }, _event, context) => {
+    const at = Date.now();
+    const dryRun = body.dry_run ?? false;
+    const streams = await callNgrok(context, async (ngrok, call) => {
+      const run = {
+        ngrok,
+        call,
+        pacer: new Pacer(requestsPerMinute()),
+        deadline: call.deadline ?? at,
+      };
+      const planned = (await governedStreams(bundledPolicy(), run)).map((each) =>
+        planStream(each, at),
+      );
+      if (!dryRun) {
+        await applyPlan(planned, run, {
+          actor: { kind: 'http', name: context.callerName },
+          cause: 'apply',
+        });
+      }
+      return planned;
+    });
+    const answer = {
+      at: new Date(at).toISOString(),
+      dry_run: dryRun,
+      streams,
+      summary: summarize(streams),
+    };
+    if (answer.summary.failed > 0) {
+      throw new HttpProblem({
+        status: 502,
+        kind: 'sampling-apply-incomplete',
+        title: 'The sampling schedule was not applied to every stream',
+        detail: `${answer.summary.failed} of ${answer.summary.streams} streams were not set (see streams[].error); the others were. Apply again to finish: streams already right are left alone.`,
+        extensions: answer,
+      });
+    }
+    return json(200, answer);
+  },
+);

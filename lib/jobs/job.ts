@@ -1,0 +1,91 @@
+/**
+ * A function that is not behind the HTTP API (a schedule's target), as a middy chain: metrics,
+ * the Lambda context in the logs, its input checked with zod, the service's secret, and one
+ * `run` line at the end — with what the job reports, each ngrok call summed up, and the error
+ * if it failed (the error is rethrown: Lambda retries the event, then sends it to the queue of
+ * failed events).
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type * as z from 'zod/mini';
+import type { CallReport } from '../ngrok/transport.ts';
+import { logger } from '../observability/logger.ts';
+import { metrics } from '../observability/metrics.ts';
+import { loadServiceSecret, type ServiceSecret } from '../secrets/service-secret.ts';
+
+export interface JobContext extends Context {
+  serviceSecret: ServiceSecret;
+  record: { ngrokCalls: CallReport[] };
+}
+
+export interface JobOutcome<T> {
+  /** What the job answers (to `invoke`, and in tests). */
+  result: T;
+  /** Fields of the `run` line. */
+  report: Record<string, unknown>;
+  /** Set when the job did not do all it should: the invocation fails after the line. */
+  failure?: Error;
+}
+
+export class JobInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobInputError';
+  }
+}
+
+export function job<S extends z.ZodMiniType, T>(
+  spec: { operation: string; input: S },
+  run: (input: z.infer<S>, context: JobContext) => Promise<JobOutcome<T>>,
+) {
+  const handler = async (event: unknown, context: JobContext): Promise<T> => {
+    const started = performance.now();
+    const correlation = (event as { execution_id?: unknown } | null)?.execution_id;
+    logger.setCorrelationId(typeof correlation === 'string' ? correlation : context.awsRequestId);
+    metrics.addDimension('operation', spec.operation);
+    context.record = { ngrokCalls: [] };
+    const finish = (level: 'info' | 'error', fields: Record<string, unknown>) => {
+      const calls = context.record.ngrokCalls;
+      logger[level]('run', {
+        operation: spec.operation,
+        ...fields,
+        duration_ms: Math.round(performance.now() - started),
+        ngrok: {
+          calls: calls.length,
+          retries: calls.reduce((sum, call) => sum + Math.max(0, call.attempts - 1), 0),
+          failed: calls.filter((call) => call.error !== undefined).length,
+        },
+      });
+      metrics.addMetric('Runs', MetricUnit.Count, 1);
+    };
+    let reported = false;
+    try {
+      const parsed = spec.input.safeParse(event);
+      if (!parsed.success) {
+        const where = parsed.error.issues.map(
+          (issue) => `${issue.path.join('.') || '(event)'} ${issue.message}`,
+        );
+        throw new JobInputError(`The event is not valid: ${where.join('; ')}`);
+      }
+      context.serviceSecret = await loadServiceSecret();
+      const outcome = await run(parsed.data, context);
+      finish(outcome.failure ? 'error' : 'info', {
+        ...outcome.report,
+        ...(outcome.failure ? { error: outcome.failure } : {}),
+      });
+      reported = true;
+      if (outcome.failure) throw outcome.failure;
+      return outcome.result;
+    } catch (error) {
+      if (!reported) finish('error', { error });
+      throw error;
+    }
+  };
+  return middy<unknown, T, Error, JobContext>()
+    .use(logMetrics(metrics))
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+    .handler(handler);
+}

@@ -1,0 +1,144 @@
+/**
+ * What the scheduler's target does with one event. At a boundary, for each rule named in the
+ * event, every stream it governs is set to the rate that holds from the scheduled time on —
+ * computed from the bundled policy, not carried in the event — and only streams whose rate
+ * differs are patched. `enforce` events do the same for the rate that holds now. Streams of other
+ * rules, and changes made by hand between boundaries, are left alone. A retry or a second
+ * delivery of the same event changes nothing that is already right; one that comes after the
+ * rule's next boundary has passed does nothing (that boundary's own run sets the streams).
+ */
+import * as z from 'zod/mini';
+import { callNgrok } from '../call-ngrok.ts';
+import type { JobContext, JobOutcome } from '../jobs/job.ts';
+import { bundledPolicy } from './bundled.ts';
+import { isBoundary, nextChange, ruleNamed } from './evaluate.ts';
+import { Pacer, requestsPerMinute } from './pace.ts';
+import {
+  applyPlan,
+  governedStreams,
+  type PlannedStream,
+  planStream,
+  type Summary,
+  summarize,
+} from './run.ts';
+import type { Rule } from './types.ts';
+
+/** Time kept back from the Lambda's deadline for the run line and the answer. */
+const RUN_MARGIN_MS = 1_000;
+
+export const ScheduleEvent = z
+  .strictObject({
+    cause: z.enum(['boundary', 'enforce']),
+    rules: z.array(z.string()).check(z.minLength(1)),
+    /** `<aws.scheduler.scheduled-time>`: when the boundary was due. */
+    scheduled_time: z.optional(z.iso.datetime({ offset: true })),
+    /** `<aws.scheduler.execution-id>`: the correlation id of the run's log lines. */
+    execution_id: z.optional(z.string()),
+  })
+  .check(
+    z.refine((event) => event.cause !== 'boundary' || event.scheduled_time !== undefined, {
+      error: 'a boundary event needs scheduled_time',
+      path: ['scheduled_time'],
+    }),
+  );
+export type ScheduleEvent = z.infer<typeof ScheduleEvent>;
+
+export class SamplingRunError extends Error {
+  readonly summary: Summary;
+
+  constructor(summary: Summary) {
+    super(
+      `${summary.failed} of ${summary.streams} streams were not set: the event is retried, and kept in the queue of failed events if it keeps failing`,
+    );
+    this.name = 'SamplingRunError';
+    this.summary = summary;
+  }
+}
+
+export interface ScheduleRunResult {
+  cause: ScheduleEvent['cause'];
+  scheduled_time: string | null;
+  skipped: { rule: string; reason: string }[];
+  streams: PlannedStream[];
+  summary: Summary;
+}
+
+interface Active {
+  rule: Rule;
+  instant: number;
+}
+
+/** The rules this event sets, each with the instant its rate is evaluated at. */
+function activeRules(
+  event: ScheduleEvent,
+  now: number,
+): { active: Active[]; skipped: ScheduleRunResult['skipped'] } {
+  const policy = bundledPolicy();
+  const active: Active[] = [];
+  const skipped: ScheduleRunResult['skipped'] = [];
+  const scheduled = event.scheduled_time === undefined ? now : Date.parse(event.scheduled_time);
+  for (const name of new Set(event.rules)) {
+    const rule = ruleNamed(policy, name);
+    if (!rule) {
+      skipped.push({ rule: name, reason: 'no rule of this name in the bundled policy' });
+    } else if (event.cause === 'enforce') {
+      if (rule.enforce) active.push({ rule, instant: now });
+      else skipped.push({ rule: name, reason: 'the rule is not enforced' });
+    } else if (!isBoundary(rule, scheduled)) {
+      skipped.push({ rule: name, reason: 'the scheduled time is not a boundary of this rule' });
+    } else if ((nextChange(rule, scheduled)?.at ?? Number.POSITIVE_INFINITY) <= now) {
+      skipped.push({ rule: name, reason: 'a later boundary has passed: its run sets the streams' });
+    } else {
+      active.push({ rule, instant: scheduled });
+    }
+  }
+  return { active, skipped };
+}
+
+export async function runScheduleEvent(
+  event: ScheduleEvent,
+  context: JobContext,
+): Promise<JobOutcome<ScheduleRunResult>> {
+  const now = Date.now();
+  const { active, skipped } = activeRules(event, now);
+  let streams: PlannedStream[] = [];
+  if (active.length > 0) {
+    const instants = new Map(active.map(({ rule, instant }) => [rule.name, instant]));
+    streams = await callNgrok(context, async (ngrok, call) => {
+      const deadline = (call.deadline ?? now) - RUN_MARGIN_MS;
+      const run = { ngrok, call, pacer: new Pacer(requestsPerMinute()), deadline };
+      const governed = await governedStreams(bundledPolicy(), run, new Set(instants.keys()));
+      const planned = governed.map((each) =>
+        planStream(each, instants.get(each.rule.name) as number),
+      );
+      await applyPlan(planned, run, {
+        actor: { kind: 'schedule', name: 'scheduler' },
+        cause: event.cause,
+        context: event.scheduled_time ? { scheduled_time: event.scheduled_time } : {},
+      });
+      return planned;
+    });
+  }
+  const summary = summarize(streams);
+  const result: ScheduleRunResult = {
+    cause: event.cause,
+    scheduled_time: event.scheduled_time ?? null,
+    skipped,
+    streams,
+    summary,
+  };
+  return {
+    result,
+    report: {
+      cause: event.cause,
+      rules: event.rules,
+      scheduled_time: event.scheduled_time,
+      skipped,
+      summary,
+      failed_streams: streams
+        .filter((stream) => stream.action === 'failed')
+        .map(({ id, error }) => ({ id, error })),
+    },
+    ...(summary.failed > 0 ? { failure: new SamplingRunError(summary) } : {}),
+  };
+}
