@@ -43,8 +43,10 @@ If it runs with another SANDBOX_PORT and was started elsewhere, set the same SAN
 // The sample event, addressed to the running API, so that links in the answer point at it.
 const event = JSON.parse(readFileSync(`events/${functionName}.json`, 'utf8'));
 if (running && event.headers) event.headers.host = new URL(running.apiUrl).host;
-mkdirSync('.esbuild-invoke', { recursive: true });
-const eventFile = `.esbuild-invoke/${functionName}.event.json`;
+// One build folder per function: invokes of different functions may run side by side.
+const workFolder = `.esbuild-invoke/${functionName}`;
+mkdirSync(workFolder, { recursive: true });
+const eventFile = `${workFolder}/event.json`;
 writeFileSync(eventFile, JSON.stringify(event));
 
 const serverlessBin = createRequire(import.meta.url).resolve('osls/bin/serverless.js');
@@ -61,7 +63,7 @@ const run = spawnSync(
     ...localParams(sandboxUrl, '0'),
     // Its own build folder: `npm start`'s serverless offline keeps loading from its own.
     '--param',
-    'esbuildWorkFolder=.esbuild-invoke',
+    `esbuildWorkFolder=${workFolder}`,
     ...rest,
   ],
   {

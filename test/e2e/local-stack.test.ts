@@ -422,36 +422,97 @@ describe('npm start: the local stack over HTTP', () => {
     });
   });
 
-  it('runs each sample event with `serverless invoke local` against the running sandbox', () => {
-    const statuses = [
+  it('plans and applies the sampling schedule (the shipped policy) over HTTP', async () => {
+    // Set the sample stream by hand to a rate no window of the shipped policy gives.
+    await call('PATCH', `/event-streams/${SAMPLE_STREAM}`, { body: { sampling_rate: 0.33 } });
+    const planned = await call('GET', '/sampling/plan', { token: READ_TOKEN });
+    const sample = planned.json.streams.find(
+      (stream: { id: string }) => stream.id === SAMPLE_STREAM,
+    );
+    const dry = await call('POST', '/sampling/apply', { body: { dry_run: true } });
+    const applied = await call('POST', '/sampling/apply', { rawBody: '' });
+    const after = await call('GET', `/event-streams/${SAMPLE_STREAM}`);
+    const requestId = applied.headers.get('x-request-id');
+    await stack.waitForLine(
+      (line) => line.correlation_id === requestId && line.message === 'request',
+    );
+
+    expect(planned.status).toBe(200);
+    expect(sample).toMatchObject({
+      rule: 'sandbox-example',
+      current_rate: 0.33,
+      action: 'change',
+      next_change: expect.objectContaining({ timezone: 'Europe/Berlin' }),
+    });
+    expect([1, 0.1, 0.05]).toContain(sample.desired_rate);
+    expect(dry.json.summary.changed).toBe(0);
+    expect(applied.status).toBe(200);
+    expect(applied.json.streams).toEqual([
+      expect.objectContaining({
+        id: SAMPLE_STREAM,
+        action: 'changed',
+        desired_rate: sample.desired_rate,
+      }),
+    ]);
+    expect(after.json.sampling_rate).toBe(sample.desired_rate);
+    expect(
+      stack
+        .serviceLines()
+        .filter((line) => line.correlation_id === requestId && line.audit === true),
+    ).toEqual([
+      expect.objectContaining({
+        actor: { kind: 'http', name: 'local-dev' },
+        context: expect.objectContaining({ cause: 'apply', rule: 'sandbox-example' }),
+        changes: { sampling_rate: { before: 0.33, after: sample.desired_rate } },
+      }),
+    ]);
+  });
+
+  it('runs each sample event with `serverless invoke local` against the running sandbox', async () => {
+    const invokeOne = (name: string) =>
+      new Promise<[number, string]>((resolve) => {
+        const child = spawn(process.execPath, [join(ROOT, 'scripts', 'invoke.ts'), name], {
+          cwd: ROOT,
+          // No SANDBOX_PORT: it finds the running stack's sandbox by itself.
+          env: { ...process.env, SANDBOX_PORT: '' },
+        });
+        let stdout = '';
+        child.stdout.on('data', (chunk) => {
+          stdout += chunk;
+        });
+        child.stderr.resume();
+        child.on('close', () =>
+          resolve([
+            Number(/"statusCode": (\d+)/.exec(stdout)?.[1] ?? 0),
+            stdout.replaceAll('\\"', '"'),
+          ]),
+        );
+      });
+    // Side by side where the events do not depend on each other; the delete last.
+    const reads = [
       'getEventStream',
       'updateEventStream',
       'createEventStream',
-      'deleteEventStream',
+      'getSamplingPlan',
+      'applySampling',
       'listEventStreams',
       'listEventDestinations',
       'getOpenApi',
-    ].map((name) => {
-      const run = spawnSync(
-        process.execPath,
-        [join(__dirname, '..', '..', 'scripts', 'invoke.ts'), name],
-        {
-          cwd: join(__dirname, '..', '..'),
-          // No SANDBOX_PORT: it finds the running stack's sandbox by itself.
-          env: { ...process.env, SANDBOX_PORT: '' },
-          encoding: 'utf8',
-          timeout: 60_000,
-        },
-      );
-      return [
-        Number(/"statusCode": (\d+)/.exec(run.stdout)?.[1] ?? `0${run.stderr}`),
-        run.stdout.replaceAll('\\"', '"'),
-      ] as const;
-    });
+    ];
+    const first: [number, string][] = [];
+    for (let index = 0; index < reads.length; index += 4) {
+      first.push(...(await Promise.all(reads.slice(index, index + 4).map(invokeOne))));
+    }
+    const [boundary] = await Promise.all([invokeOne('applySamplingSchedule')]);
+    const deleted = await invokeOne('deleteEventStream');
 
-    expect(statuses.map(([status]) => status)).toEqual([200, 200, 201, 204, 200, 200, 200]);
+    expect(first.map(([status]) => status)).toEqual([200, 200, 201, 200, 200, 200, 200, 200]);
+    expect(deleted[0]).toBe(204);
+    // The boundary's sample event: Monday 20:00 in Berlin ends business hours → 0.1.
+    expect(boundary?.[1]).toMatch(/"(un)?changed": 1[,\n]/);
+    expect(boundary?.[1]).toContain('"failed": 0');
     // The sample events are addressed to the running API: links in answers point at it.
-    expect(statuses[0]?.[1]).toContain(`${stack.apiUrl}/event-streams/${SAMPLE_STREAM}`);
+    expect(first[0]?.[1]).toContain(`${stack.apiUrl}/event-streams/${SAMPLE_STREAM}`);
   });
 });
 
