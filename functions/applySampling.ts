@@ -10,6 +10,7 @@ import { httpRoute, json } from '../lib/http/route.ts';
 import { bundledPolicy } from '../lib/sampling/bundled.ts';
 import { Pacer, requestsPerMinute } from '../lib/sampling/pace.ts';
 import { applyPlan, governedStreams, planStream, summarize } from '../lib/sampling/run.ts';
+import { formatUtc } from '../lib/sampling/zone.ts';
 import { SamplingApplyBody } from '../lib/schemas/sampling-api.ts';
 
 export const handler = httpRoute(
@@ -36,7 +37,7 @@ export const handler = httpRoute(
       return planned;
     });
     const answer = {
-      at: new Date(at).toISOString(),
+      at: formatUtc(at),
       dry_run: dryRun,
       streams,
       summary: summarize(streams),

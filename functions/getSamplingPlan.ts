@@ -7,6 +7,7 @@ import { httpRoute, json } from '../lib/http/route.ts';
 import { bundledPolicy } from '../lib/sampling/bundled.ts';
 import { Pacer, requestsPerMinute } from '../lib/sampling/pace.ts';
 import { governedStreams, planStream, summarize } from '../lib/sampling/run.ts';
+import { formatUtc } from '../lib/sampling/zone.ts';
 import { SamplingPlanQuery } from '../lib/schemas/sampling-api.ts';
 
 export const handler = httpRoute(
@@ -23,6 +24,6 @@ export const handler = httpRoute(
       const governed = await governedStreams(bundledPolicy(), run);
       return governed.map((each) => planStream(each, at));
     });
-    return json(200, { at: new Date(at).toISOString(), streams, summary: summarize(streams) });
+    return json(200, { at: formatUtc(at), streams, summary: summarize(streams) });
   },
 );

@@ -18,7 +18,7 @@ import { type Actor, audited, changedFields } from '../observability/audit.ts';
 import { governingRule, nextChange, rateAt, sameRate } from './evaluate.ts';
 import type { Pacer } from './pace.ts';
 import { type Policy, type Rule, windowName } from './types.ts';
-import { formatLocalInstant } from './zone.ts';
+import { formatLocalInstant, formatUtc } from './zone.ts';
 
 const PAGE_SIZE = 100;
 /** No PATCH is started with less time than this left: it could not finish, retries included. */
@@ -102,7 +102,7 @@ export function planStream({ stream, rule }: Governed, instant: number): Planned
     action: sameRate(stream.sampling_rate, rate) ? 'none' : 'change',
     next_change: next
       ? {
-          at: new Date(next.at).toISOString().replace('.000Z', 'Z'),
+          at: formatUtc(next.at),
           local: formatLocalInstant(next.at, rule.timezone),
           timezone: rule.timezone,
           rate: next.rate,

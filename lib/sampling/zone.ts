@@ -117,6 +117,11 @@ export function formatWall(wall: number): string {
   return new Date(wall).toISOString().slice(0, 16).replace('T', ' ');
 }
 
+/** `2027-03-28T00:30:00Z`: an instant as RFC 3339 in UTC, milliseconds only when there are some. */
+export function formatUtc(instant: number): string {
+  return new Date(instant).toISOString().replace('.000Z', 'Z');
+}
+
 /** `2027-03-28T02:30:00+02:00`: an instant as RFC 3339 with the zone's offset then. */
 export function formatLocalInstant(instant: number, zone: string): string {
   const offsetMinutes = Math.round(offsetAt(instant, zone) / MINUTE_MS);

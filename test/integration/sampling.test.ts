@@ -9,6 +9,7 @@ import { handler as applySampling } from '../../functions/applySampling.ts';
 import { handler as applySamplingSchedule } from '../../functions/applySamplingSchedule.ts';
 import { handler as getSamplingPlan } from '../../functions/getSamplingPlan.ts';
 import { validatePolicy } from '../../lib/sampling/policy.ts';
+import type { ScheduleRunResult } from '../../lib/sampling/scheduled-run.ts';
 import {
   apiEvent,
   configureService,
@@ -113,7 +114,7 @@ function boundaryEvent(scheduled = boundary, rules = ['web']) {
 }
 
 const runEvent = (event: unknown, remainingMs = 30_000) =>
-  (applySamplingSchedule as unknown as (e: unknown, c: unknown) => Promise<any>)(
+  (applySamplingSchedule as unknown as (e: unknown, c: unknown) => Promise<ScheduleRunResult>)(
     event,
     lambdaContext(remainingMs),
   );

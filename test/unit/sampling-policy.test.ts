@@ -37,6 +37,14 @@ describe('The policy file', () => {
     ]);
   });
 
+  it('accepts the example of the README', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Sampling schedule'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+
+    expect(parsePolicy(example, 'README.md').rules[0]?.windows).toHaveLength(3);
+  });
+
   it('has a committed JSON Schema that is what the zod schema gives (npm run generate)', () => {
     expect(readFileSync(join(ROOT, 'sampling-schedule.schema.json'), 'utf8')).toBe(
       `${JSON.stringify(policyJsonSchema(), null, 2)}\n`,
