@@ -23,6 +23,9 @@ const FUNCTION_ARN = { 'Fn::GetAtt': ['ApplySamplingScheduleLambdaFunction', 'Ar
 const QUEUE_ARN = { 'Fn::GetAtt': ['SamplingDeadLetterQueue', 'Arn'] };
 const ROLE_ARN = { 'Fn::GetAtt': ['SamplingSchedulerRole', 'Arn'] };
 
+/** CloudFormation takes 500 resources a stack; the functions and their routes need about 100. */
+export const MAX_SCHEDULES = 300;
+
 /** Retries of the invocation itself (throttled, unavailable): within an hour, then the queue. */
 const RETRY_POLICY = { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 20 };
 
@@ -169,6 +172,14 @@ export function samplingResources(input: SamplingInput): { Resources: Cfn; gaps:
         gap.timezone,
         { cause: 'boundary', rules: gap.rules, scheduled_time: '<aws.scheduler.scheduled-time>' },
       ),
+    );
+  }
+  const schedules = Object.values(Resources).filter(
+    (resource) => (resource as { Type: string }).Type === 'AWS::Scheduler::Schedule',
+  ).length;
+  if (schedules > MAX_SCHEDULES) {
+    throw new Error(
+      `The sampling policy needs ${schedules} schedules (one per distinct boundary time and zone, and per daylight-saving gap); at most ${MAX_SCHEDULES} fit in the stack beside the functions. Use fewer distinct times.`,
     );
   }
   const enforced = enforcedRules(input.policy);

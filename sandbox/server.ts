@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, badRequest, errorBody } from './api-error.ts';
+import { DynamoStore } from './dynamodb.ts';
 import { type Fault, FaultList, parseFault } from './faults.ts';
 import { newId } from './ids.ts';
 import { handleApiRequest, NgrokState } from './ngrok-api.ts';
@@ -29,6 +30,8 @@ export interface SandboxOptions {
   rateLimit?: RateLimitConfig | false;
   /** Secrets Manager secrets, by name. */
   secrets?: Record<string, string>;
+  /** DynamoDB tables, by name: their key attribute names (partition key first). */
+  tables?: Record<string, string[]>;
   /**
    * Accept `beforeId` for `before_id`: the official TypeScript SDK (0.3.0 to 0.17.0) pages with
    * it (docs/ngrok-api.md §3). Off by default: the API refuses unknown query parameters.
@@ -39,7 +42,7 @@ export interface SandboxOptions {
 }
 
 export interface RequestLogEntry {
-  api: 'ngrok' | 'secretsmanager';
+  api: 'ngrok' | 'secretsmanager' | 'dynamodb' | 'lambda';
   method: string;
   path: string;
   query: string;
@@ -58,6 +61,7 @@ export interface Sandbox {
   apiKey: string;
   state: NgrokState;
   secrets: SecretsStore;
+  dynamodb: DynamoStore;
   faults: FaultList;
   requests: RequestLogEntry[];
   close(): Promise<void>;
@@ -175,6 +179,13 @@ function mediaType(header: string | undefined): string | undefined {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const state = new NgrokState();
   const secrets = new SecretsStore();
+  const dynamodb = new DynamoStore();
+  for (const [name, keys] of Object.entries(options.tables ?? {})) dynamodb.createTable(name, keys);
+  /** Asynchronous Lambda invocations received (Invoke with X-Amz-Invocation-Type: Event). */
+  const invocations: { function: string; invocation_type: string; payload: unknown }[] = [];
+  /** What was posted to the Slack response_url catcher, oldest first. */
+  const slackResponses: { path: string; body: unknown; received_at: string }[] = [];
+  const SLACK_POSTS_PER_URL = 5;
   const faults = new FaultList();
   const limiter = new RateLimiter();
   const requests: RequestLogEntry[] = [];
@@ -265,10 +276,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   async function serveApi(request: IncomingMessage, response: ServerResponse, url: URL) {
     const method = request.method ?? 'GET';
     const amzTarget = request.headers['x-amz-target'];
-    const isSecretsManager =
-      typeof amzTarget === 'string' && method === 'POST' && url.pathname === '/';
+    const isAws = typeof amzTarget === 'string' && method === 'POST' && url.pathname === '/';
+    const lambdaFunction = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(
+      url.pathname,
+    )?.[1];
+    const api: RequestLogEntry['api'] = lambdaFunction
+      ? 'lambda'
+      : isAws && String(amzTarget).startsWith('DynamoDB_20120810.')
+        ? 'dynamodb'
+        : isAws
+          ? 'secretsmanager'
+          : 'ngrok';
     const entry: RequestLogEntry = {
-      api: isSecretsManager ? 'secretsmanager' : 'ngrok',
+      api,
       method,
       path: url.pathname,
       query: url.search,
@@ -316,6 +336,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const answer = secrets.handle(String(amzTarget), request.headers, rawBody);
       ({ status, body, headers } = answer);
       contentType = answer.headers['content-type'];
+    } else if (entry.api === 'dynamodb' && fault?.status === undefined) {
+      const answer = dynamodb.handle(String(amzTarget), rawBody);
+      ({ status, body, headers } = answer);
+      contentType = answer.headers['content-type'];
+    } else if (entry.api === 'lambda' && fault?.status === undefined) {
+      // Lambda's Invoke: an asynchronous one is queued (202); the sandbox runs no function, it
+      // records the event for the test to deliver (GET /_sandbox/lambda/invocations).
+      const type = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+      let payload: unknown = rawBody;
+      try {
+        payload = JSON.parse(rawBody);
+      } catch {
+        // Kept as sent.
+      }
+      invocations.push({
+        function: decodeURIComponent(lambdaFunction ?? ''),
+        invocation_type: type,
+        payload,
+      });
+      status = type === 'Event' ? 202 : 200;
+      body = type === 'Event' ? undefined : null;
+      contentType = 'application/json';
     } else {
       const operationId = newId('op');
       headers = { 'ngrok-operation-id': operationId };
@@ -357,6 +399,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       faults.clear();
       limiter.reset();
       requests.length = 0;
+      dynamodb.clear();
+      invocations.length = 0;
+      slackResponses.length = 0;
       return [200, { reset: true }];
     }
     if (route === 'POST /seed') {
@@ -422,6 +467,37 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (secretName?.[1] === 'DELETE') {
       return [200, { deleted: secrets.delete(decodeURIComponent(secretName[2] ?? '')) }];
     }
+    const slackPath = /^POST \/slack\/response\/(.+)$/.exec(route)?.[1];
+    if (slackPath !== undefined) {
+      // Slack's response_url: 200 "ok"; a URL takes at most 5 posts (then 404 used_url).
+      if (slackResponses.filter((each) => each.path === slackPath).length >= SLACK_POSTS_PER_URL) {
+        return [404, { ok: false, error: 'used_url' }];
+      }
+      slackResponses.push({ path: slackPath, body: input, received_at: new Date().toISOString() });
+      return [200, { ok: true }];
+    }
+    if (route === 'GET /slack/responses') return [200, { responses: slackResponses }];
+    if (route === 'DELETE /slack/responses') {
+      slackResponses.length = 0;
+      return [200, { responses: slackResponses }];
+    }
+    if (route === 'GET /lambda/invocations') return [200, { invocations }];
+    if (route === 'DELETE /lambda/invocations') {
+      invocations.length = 0;
+      return [200, { invocations }];
+    }
+    const table = /^(PUT|GET) \/dynamodb\/tables\/([^/]+)$/.exec(route);
+    if (table?.[1] === 'PUT') {
+      const keys = fields.keys;
+      if (!Array.isArray(keys) || keys.length < 1 || keys.length > 2) {
+        throw new ApiError(400, `Send {"keys": ["<partition key>"(, "<sort key>")]}.`);
+      }
+      dynamodb.createTable(decodeURIComponent(table[2] ?? ''), keys as string[]);
+      return [200, { table: table[2], keys }];
+    }
+    if (table?.[1] === 'GET') {
+      return [200, { items: dynamodb.items(decodeURIComponent(table[2] ?? '')) }];
+    }
     throw new ApiError(404, `No control route ${route}. See GET ${CONTROL_PREFIX}/ for the list.`);
   }
 
@@ -432,6 +508,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     'GET|DELETE /_sandbox/requests',
     'GET|PATCH /_sandbox/config {api_keys?, rate_limit?: false | {limit, window_seconds}, accept_before_id_camel_case?}',
     'GET /_sandbox/secrets, PUT /_sandbox/secrets/{name} {secret_string}, DELETE /_sandbox/secrets/{name}',
+    'PUT /_sandbox/dynamodb/tables/{name} {keys: [partition key, sort key?]}, GET /_sandbox/dynamodb/tables/{name} (its items)',
+    'GET|DELETE /_sandbox/lambda/invocations (Invoke requests received, oldest first)',
+    'POST /_sandbox/slack/response/{any path} (a Slack response_url), GET|DELETE /_sandbox/slack/responses',
   ];
 
   const server = createServer(async (request, response) => {
@@ -472,6 +551,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     apiKey: config.api_keys[0] ?? '',
     state,
     secrets,
+    dynamodb,
     faults,
     requests,
     close: () =>

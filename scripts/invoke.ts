@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { slackSignature } from '../lib/slack/signature.ts';
 import {
   LOCAL_SECRET_NAME,
   localAwsEnv,
@@ -15,6 +16,7 @@ import {
   portFrom,
   readLocalStackState,
   SAMPLE_EVENT_TOKEN,
+  slackCatcher,
 } from './local-stack.ts';
 
 const [functionName, ...rest] = process.argv.slice(2);
@@ -43,6 +45,27 @@ If it runs with another SANDBOX_PORT and was started elsewhere, set the same SAN
 // The sample event, addressed to the running API, so that links in the answer point at it.
 const event = JSON.parse(readFileSync(`events/${functionName}.json`, 'utf8'));
 if (running && event.headers) event.headers.host = new URL(running.apiUrl).host;
+// The worker's sample event: a new command (its request id), answering to the running catcher.
+if (running && typeof event.response_url === 'string' && typeof event.request_id === 'string') {
+  event.request_id = `invoke-${Date.now()}`;
+  event.response_url = `${slackCatcher(running.sandboxUrl)}${event.request_id}`;
+}
+// A Slack command is signed now, with the running stack's signing secret, as its workspace and
+// first allowed user, and answers later to the running sandbox's catcher.
+if (running && event.headers?.['x-slack-signature'] !== undefined) {
+  const form = new URLSearchParams(event.body);
+  form.set('team_id', running.slack.team_id);
+  form.set('user_id', running.slack.user_ids[0] ?? 'U0000LOCAL');
+  form.set('response_url', `${slackCatcher(running.sandboxUrl)}invoke-${Date.now()}`);
+  event.body = form.toString();
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  event.headers['x-slack-request-timestamp'] = timestamp;
+  event.headers['x-slack-signature'] = slackSignature(
+    running.slack.signing_secret,
+    timestamp,
+    Buffer.from(event.body),
+  );
+}
 // One build folder per function: invokes of different functions may run side by side.
 const workFolder = `.esbuild-invoke/${functionName}`;
 mkdirSync(workFolder, { recursive: true });
@@ -60,7 +83,7 @@ const run = spawnSync(
     functionName,
     '--path',
     eventFile,
-    ...localParams(sandboxUrl, '0'),
+    ...localParams(sandboxUrl, '0', sandboxUrl),
     // Its own build folder: `npm start`'s serverless offline keeps loading from its own.
     '--param',
     `esbuildWorkFolder=${workFolder}`,
@@ -69,7 +92,7 @@ const run = spawnSync(
   {
     stdio: ['inherit', 'pipe', 'inherit'],
     encoding: 'utf8',
-    env: { ...process.env, ...localAwsEnv(sandboxUrl) },
+    env: { ...process.env, ...localAwsEnv(sandboxUrl, running?.lambdaUrl) },
   },
 );
 process.stdout.write(run.stdout ?? '');

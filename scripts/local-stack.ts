@@ -18,7 +18,19 @@ export const STATE_FILE = join(process.cwd(), '.local-stack.json');
 export interface LocalStackState {
   apiUrl: string;
   sandboxUrl: string;
+  /** serverless offline's Lambda invoke endpoint. */
+  lambdaUrl: string;
   pid: number;
+  /** The local Slack app: what `npm run slack` signs and sends as (local secrets only). */
+  slack: { signing_secret: string; team_id: string; user_ids: string[] };
+}
+
+/** The Slack worker's idempotency table, as serverless.yml names it for the stage `dev`. */
+export const LOCAL_IDEMPOTENCY_TABLE = 'ngrok-event-streams-dev-slack-idempotency';
+
+/** Where the local stack catches what the functions post to Slack response_urls. */
+export function slackCatcher(sandboxUrl: string): string {
+  return `${sandboxUrl}/_sandbox/slack/response/`;
 }
 
 /** The running local stack's state, if its process is still alive. */
@@ -37,9 +49,11 @@ export function readLocalStackState(): LocalStackState | undefined {
  * The environment that points the real AWS SDK at the sandbox's Secrets Manager, with dummy
  * credentials (serverless-offline hands AWS_* variables to the functions).
  */
-export function localAwsEnv(sandboxUrl: string): NodeJS.ProcessEnv {
+export function localAwsEnv(sandboxUrl: string, lambdaUrl?: string): NodeJS.ProcessEnv {
   return {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: sandboxUrl,
+    AWS_ENDPOINT_URL_DYNAMODB: sandboxUrl,
+    ...(lambdaUrl ? { AWS_ENDPOINT_URL_LAMBDA: lambdaUrl } : {}),
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_SESSION_TOKEN: '',
@@ -65,8 +79,14 @@ export function stopWithParent(stop: () => void): void {
  * The `--param` arguments that point serverless.yml at the local secret and ngrok API, and at
  * the sampling policy SAMPLING_POLICY names (default: sampling-schedule.yml).
  */
-export function localParams(ngrokApiUrl: string, secretCacheSeconds: string): string[] {
+export function localParams(
+  ngrokApiUrl: string,
+  secretCacheSeconds: string,
+  sandboxUrl: string,
+): string[] {
   return [
+    '--param',
+    `slackResponseUrlPrefixes=${slackCatcher(sandboxUrl)}`,
     '--param',
     `secretName=${LOCAL_SECRET_NAME}`,
     '--param',

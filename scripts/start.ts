@@ -4,12 +4,14 @@
  * the API's URL, a bearer token and the seeded destination ids. Ctrl-C stops everything.
  *
  * PORT (3000), SANDBOX_PORT (4010), LAMBDA_PORT (a free one), DEV_API_TOKEN (random),
- * SECRET_CACHE_SECONDS (300), SAMPLING_POLICY (sampling-schedule.yml). With NGROK_API_KEY set, the functions talk to the real ngrok API
+ * SECRET_CACHE_SECONDS (300), SAMPLING_POLICY (sampling-schedule.yml), SLACK_SIGNING_SECRET
+ * (random), SLACK_TEAM_ID (T0000LOCAL), SLACK_ALLOWED_USER_IDS (U0000LOCAL). With NGROK_API_KEY set, the functions talk to the real ngrok API
  * at NGROK_API_URL (default https://api.ngrok.com); the sandbox then only serves the secret.
  * Arguments after `npm start --` go to serverless offline (`--httpPort` and `--lambdaPort`
  * there mean the same as PORT and LAMBDA_PORT).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
@@ -20,6 +22,7 @@ import { type Sandbox, seedSamples, startSandbox } from '../sandbox/server.ts';
 import {
   freePort,
   isPortFree,
+  LOCAL_IDEMPOTENCY_TABLE,
   LOCAL_SECRET_NAME,
   type LocalStackState,
   localAwsEnv,
@@ -101,6 +104,14 @@ try {
 }
 
 const devToken = process.env.DEV_API_TOKEN || newCallerToken();
+const slack = {
+  signing_secret: process.env.SLACK_SIGNING_SECRET || randomBytes(16).toString('hex'),
+  team_id: process.env.SLACK_TEAM_ID || 'T0000LOCAL',
+  user_ids: (process.env.SLACK_ALLOWED_USER_IDS || 'U0000LOCAL')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean),
+};
 const realNgrokKey = process.env.NGROK_API_KEY;
 const quiet = process.env.SANDBOX_QUIET !== undefined;
 
@@ -124,8 +135,15 @@ sandbox.secrets.put(
   JSON.stringify({
     ngrok_api_key: realNgrokKey ?? sandbox.apiKey,
     callers: [{ name: 'local-dev', token_sha256: sha256Hex(devToken), scopes: ['read', 'write'] }],
+    slack: {
+      signing_secret: slack.signing_secret,
+      team_ids: [slack.team_id],
+      allowed_user_ids: slack.user_ids,
+    },
   }),
 );
+sandbox.dynamodb.createTable(LOCAL_IDEMPOTENCY_TABLE, ['id']);
+const lambdaUrl = `http://127.0.0.1:${lambdaPort}`;
 
 // Its own build folder, so that `serverless package` (which empties .esbuild) or a second
 // stack never takes away the bundles this one serves.
@@ -145,7 +163,7 @@ const offline = spawn(
     '--lambdaPort',
     String(lambdaPort),
     '--noSponsor',
-    ...localParams(ngrokApiUrl, process.env.SECRET_CACHE_SECONDS || '300'),
+    ...localParams(ngrokApiUrl, process.env.SECRET_CACHE_SECONDS || '300', sandbox.url),
     '--param',
     `esbuildWorkFolder=${workFolder}`,
     // Anything else after `npm start --` goes to serverless offline, e.g. --param timeout=3.
@@ -154,7 +172,7 @@ const offline = spawn(
   {
     // serverless-offline hands AWS_* variables to the functions: the real Secrets Manager client
     // then reads the secret from the sandbox, with dummy credentials.
-    env: { ...process.env, ...localAwsEnv(sandbox.url) },
+    env: { ...process.env, ...localAwsEnv(sandbox.url, lambdaUrl) },
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true,
   },
@@ -189,8 +207,14 @@ offline.on('exit', (code) => {
 
 await waitUntilListening(port, offline);
 const apiUrl = `http://127.0.0.1:${port}`;
-const state: LocalStackState = { apiUrl, sandboxUrl: sandbox.url, pid: process.pid };
-writeFileSync(STATE_FILE, `${JSON.stringify(state)}\n`);
+const state: LocalStackState = {
+  apiUrl,
+  sandboxUrl: sandbox.url,
+  lambdaUrl,
+  pid: process.pid,
+  slack,
+};
+writeFileSync(STATE_FILE, `${JSON.stringify(state)}\n`, { mode: 0o600 });
 
 const destination = destinationIds[0] ?? '<an ed_ id of your ngrok account>';
 console.log(`
@@ -200,6 +224,9 @@ ngrok Event Streams API running at ${apiUrl}
   destination ids:  ${destinationIds.join(', ') || '(none seeded: real ngrok account)'}
   sample stream:    ${samples?.eventStreamId ?? '(none seeded: real ngrok account)'}
   API description:  ${apiUrl}/openapi.json
+  Slack command:    POST ${apiUrl}/slack/commands, team ${slack.team_id}, users allowed to change: ${slack.user_ids.join(', ')}
+  Slack signing secret: ${slack.signing_secret}
+                    try: npm run slack -- help   (npm run slack -- "sample <es_id> 25%")
   sampling policy:  ${policyFile} (${ruleCount} rules): GET ${apiUrl}/sampling/plan
 
 Try:

@@ -8,7 +8,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import type { CallReport } from '../ngrok/transport.ts';
@@ -38,13 +38,20 @@ export class JobInputError extends Error {
 }
 
 export function job<S extends z.ZodMiniType, T>(
-  spec: { operation: string; input: S },
+  spec: {
+    operation: string;
+    input: S;
+    /** More middlewares, after the logger's (e.g. idempotency). */
+    middlewares?: MiddlewareObj<unknown, T, Error, JobContext>[];
+  },
   run: (input: z.infer<S>, context: JobContext) => Promise<JobOutcome<T>>,
 ) {
   const handler = async (event: unknown, context: JobContext): Promise<T> => {
     const started = performance.now();
-    const correlation = (event as { execution_id?: unknown } | null)?.execution_id;
-    logger.setCorrelationId(typeof correlation === 'string' ? correlation : context.awsRequestId);
+    // A schedule's execution id, or the Slack command's request id: ties the lines together.
+    const ids = (event ?? {}) as { execution_id?: unknown; request_id?: unknown };
+    const correlation = [ids.execution_id, ids.request_id].find((id) => typeof id === 'string');
+    logger.setCorrelationId((correlation as string | undefined) ?? context.awsRequestId);
     metrics.addDimension('operation', spec.operation);
     context.record = { ngrokCalls: [] };
     const finish = (level: 'info' | 'error', fields: Record<string, unknown>) => {
@@ -84,8 +91,9 @@ export function job<S extends z.ZodMiniType, T>(
       throw error;
     }
   };
-  return middy<unknown, T, Error, JobContext>()
+  const chain = middy<unknown, T, Error, JobContext>()
     .use(logMetrics(metrics))
-    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
-    .handler(handler);
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));
+  for (const middleware of spec.middlewares ?? []) chain.use(middleware);
+  return chain.handler(handler);
 }

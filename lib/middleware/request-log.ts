@@ -52,6 +52,7 @@ export function requestLog({ operation }: { operation: string }): ApiMiddleware 
       duration_ms: Math.round(duration),
       stream_id: path?.id ?? record.streamId,
       kind: record.problem?.kind,
+      note: record.note,
       ngrok_calls: record.ngrokCalls,
     };
     if (status >= 500) logger.error('request', { ...fields, error: record.error });

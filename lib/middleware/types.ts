@@ -21,6 +21,8 @@ export interface RequestRecord {
   /** Set by `problemDetails` when the request failed. */
   problem?: ProblemFields;
   error?: unknown;
+  /** Why a request was refused, for the operator (e.g. why a Slack signature failed). */
+  note?: string;
 }
 
 /** What the middlewares leave on the Lambda context for the handler. */

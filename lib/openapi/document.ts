@@ -18,6 +18,7 @@ import {
 } from '../schemas/event-streams-api.ts';
 import { Problem } from '../schemas/problem.ts';
 import { SamplingAnswer, SamplingApplyBody, SamplingPlanQuery } from '../schemas/sampling-api.ts';
+import { SlackAnswer, SlashCommand } from '../schemas/slack.ts';
 
 type Json = Record<string, unknown>;
 
@@ -41,11 +42,14 @@ interface RouteDoc {
   path: string;
   operationId: string;
   summary: string;
-  scope: 'read' | 'write' | 'none';
+  /** `slack`: no token, Slack's signature (X-Slack-Signature) instead. */
+  scope: 'read' | 'write' | 'none' | 'slack';
   pathSchema?: z.ZodMiniType;
   query?: z.ZodMiniType;
   body?: string;
   bodyOptional?: boolean;
+  /** The body's media type, if not JSON. */
+  bodyType?: string;
   success: { status: number; description: string; schema?: string };
 }
 
@@ -139,6 +143,21 @@ export const ROUTES: readonly RouteDoc[] = [
     },
   },
   {
+    method: 'post',
+    path: '/slack/commands',
+    operationId: 'slackCommand',
+    summary: 'The /eventstreams Slack slash command (Slack calls it)',
+    scope: 'slack',
+    body: 'SlashCommand',
+    bodyType: 'application/x-www-form-urlencoded',
+    success: {
+      status: 200,
+      description:
+        'A Slack message, within 3 s; a longer command is acknowledged and its result posted to the response_url.',
+      schema: 'SlackAnswer',
+    },
+  },
+  {
     method: 'get',
     path: '/openapi.json',
     operationId: 'getOpenApi',
@@ -151,6 +170,8 @@ export const ROUTES: readonly RouteDoc[] = [
 /** Which error statuses a route can give, from what it takes in. */
 export function errorStatuses(route: RouteDoc): number[] {
   if (route.scope === 'none') return [];
+  // Slack's errors after its signature are answered as Slack messages (200).
+  if (route.scope === 'slack') return [400, 401, 413, 415];
   const statuses = new Set([401, 403, 429, 500, 502, 504]);
   if (route.body) for (const status of [400, 413, 415, 422]) statuses.add(status);
   if (route.pathSchema) for (const status of [400, 404]) statuses.add(status);
@@ -211,17 +232,23 @@ function operation(route: RouteDoc): Json {
     summary: route.summary,
     ...(route.scope === 'none'
       ? { security: [], description: 'No token needed.' }
-      : {
-          security: [{ bearer: [] }],
-          description: `Needs a token with the \`${route.scope}\` scope.`,
-          'x-required-scope': route.scope,
-        }),
+      : route.scope === 'slack'
+        ? {
+            security: [],
+            description:
+              "No token: Slack's request signature (X-Slack-Signature, X-Slack-Request-Timestamp; v0 HMAC-SHA256 with the app's signing secret) instead.",
+          }
+        : {
+            security: [{ bearer: [] }],
+            description: `Needs a token with the \`${route.scope}\` scope.`,
+            'x-required-scope': route.scope,
+          }),
     ...(params.length ? { parameters: params } : {}),
     ...(route.body
       ? {
           requestBody: {
             required: !route.bodyOptional,
-            content: { 'application/json': { schema: ref(route.body) } },
+            content: { [route.bodyType ?? 'application/json']: { schema: ref(route.body) } },
           },
         }
       : {}),
@@ -290,6 +317,8 @@ export function openApiDocument(version: string): Json {
         EventDestinationList: schemaOf(EventDestinationListAnswer, 'output'),
         SamplingApplyBody: schemaOf(SamplingApplyBody, 'input'),
         SamplingAnswer: schemaOf(SamplingAnswer, 'output'),
+        SlashCommand: schemaOf(SlashCommand, 'input'),
+        SlackAnswer: schemaOf(SlackAnswer, 'output'),
         Problem: schemaOf(Problem, 'output'),
       },
     },

@@ -128,7 +128,15 @@ export interface ApplyContext {
   cause: 'boundary' | 'enforce' | 'apply';
   /** More for the audit line: the scheduled time of a boundary. */
   context?: Record<string, unknown>;
+  /**
+   * Asked before each change: false when the plan no longer holds for the stream (a boundary
+   * run whose rule's next boundary passed while it ran: that boundary's run sets the stream).
+   */
+  stillDue?: (item: PlannedStream) => boolean;
 }
+
+export const SUPERSEDED =
+  'not set: a later boundary of its rule passed during the run, and sets it';
 
 /**
  * Sets each stream whose plan says `change` to its desired rate, one paced PATCH each; marks
@@ -145,6 +153,11 @@ export async function applyPlan(
       continue;
     }
     if (item.action !== 'change') continue;
+    if (apply.stillDue && !apply.stillDue(item)) {
+      item.action = 'unchanged';
+      item.error = SUPERSEDED;
+      continue;
+    }
     if (!(await run.pacer.turn(run.deadline - PATCH_MARGIN_MS))) {
       item.action = 'failed';
       item.error = 'not reached before the deadline: run again to finish';

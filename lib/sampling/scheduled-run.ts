@@ -111,10 +111,16 @@ export async function runScheduleEvent(
       const planned = governed.map((each) =>
         planStream(each, instants.get(each.rule.name) as number),
       );
+      const nextOf = new Map(
+        active.map(({ rule, instant }) => [rule.name, nextChange(rule, instant)?.at ?? Infinity]),
+      );
       await applyPlan(planned, run, {
         actor: { kind: 'schedule', name: 'scheduler' },
         cause: event.cause,
         context: event.scheduled_time ? { scheduled_time: event.scheduled_time } : {},
+        // A long run stops setting a rule's streams once the rule's next boundary has come.
+        stillDue: (item) =>
+          event.cause !== 'boundary' || (nextOf.get(item.rule) ?? Infinity) > Date.now(),
       });
       return planned;
     });

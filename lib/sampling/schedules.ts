@@ -51,7 +51,10 @@ export const ENFORCE_EXPRESSION = 'rate(15 minutes)';
 
 /** A zone as the part of a schedule name: Scheduler allows [0-9a-zA-Z-_.]. */
 export function zoneSlug(zone: string): string {
-  return zone.replaceAll('/', '.').replaceAll('+', 'plus');
+  return zone
+    .replaceAll('/', '.')
+    .replaceAll('+', 'plus')
+    .replace(/[^0-9A-Za-z_.-]/g, '_');
 }
 
 function cronOf(minute: number, days: readonly Day[]): string {

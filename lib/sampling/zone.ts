@@ -33,14 +33,34 @@ function formatter(zone: string): Intl.DateTimeFormat {
   return format;
 }
 
-/** Whether the runtime knows this IANA zone name. */
+let canonicalZones: Set<string> | undefined;
+
+/**
+ * Whether this is an IANA time zone name the runtime knows, spelled as IANA spells it (the names
+ * are case-sensitive for EventBridge Scheduler). Intl alone also takes offsets like `+05:30` and
+ * any capitalisation: those are refused.
+ */
 export function isTimeZone(zone: string): boolean {
+  canonicalZones ??= new Set([
+    ...Intl.supportedValuesOf('timeZone'),
+    'UTC',
+    'Etc/UTC',
+    'GMT',
+    'Etc/GMT',
+  ]);
+  if (canonicalZones.has(zone)) return true;
+  // An alias (Asia/Calcutta, US/Eastern): spelled as an IANA name, and known to the runtime.
+  if (!/^[A-Z][A-Za-z_]+(?:\/[A-Z][A-Za-z0-9_+-]*)+$/.test(zone)) return false;
+  let resolved: string;
   try {
-    formatter(zone);
-    return true;
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
     return false;
   }
+  if (resolved === zone) return true;
+  // Miscapitalised (EUROPE/BERLIN) is not an alias.
+  if (resolved.toLowerCase() === zone.toLowerCase()) return false;
+  return canonicalZones.has(resolved);
 }
 
 const FORMATTED = /^(\d+)\/(\d+)\/(\d+), (\d+):(\d+):(\d+)$/;
@@ -50,7 +70,10 @@ export function wallOf(instant: number, zone: string): number {
   const match = FORMATTED.exec(formatter(zone).format(instant));
   if (!match) throw new Error(`Cannot read the local time of ${instant} in ${zone}.`);
   const [, month, day, year, hour, minute, second] = match.map(Number) as number[];
-  return Date.UTC(year as number, (month as number) - 1, day, hour, minute, second);
+  // setUTCFullYear, not Date.UTC: Date.UTC reads the years 0-99 as 1900-1999.
+  const wall = new Date(0);
+  wall.setUTCFullYear(year as number, (month as number) - 1, day);
+  return wall.setUTCHours(hour as number, minute, second, 0);
 }
 
 /** local − UTC at the instant, in ms. */

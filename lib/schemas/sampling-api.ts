@@ -4,6 +4,9 @@
  */
 import * as z from 'zod/mini';
 
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(10_000, 0, 1);
+
 export const SamplingPlanQuery = z.strictObject({
   at: z.optional(
     z.pipe(
@@ -12,7 +15,12 @@ export const SamplingPlanQuery = z.strictObject({
           offset: true,
           error: 'must be an RFC 3339 instant, e.g. 2027-03-28T03:00:00+02:00',
         })
-        .check(z.describe('The instant to plan for, RFC 3339; default: now.')),
+        .check(
+          z.refine((value) => !(Date.parse(value) < EARLIEST || Date.parse(value) >= LATEST), {
+            error: 'must be an instant from 1970 to 9999',
+          }),
+          z.describe('The instant to plan for, RFC 3339; default: now.'),
+        ),
       z.transform((value: string) => Date.parse(value)),
     ),
   ),

@@ -7,7 +7,7 @@
  * {
  *   "ngrok_api_key": "2AbC…",
  *   "callers": [{ "name": "ci", "token_sha256": "9f86d0…", "scopes": ["read", "write"] }],
- *   "slack": { "signing_secret": "8f14e4…", "allowed_user_ids": ["U024BE7LH"] }
+ *   "slack": { "signing_secret": "8f14e4…", "team_ids": ["T024BE7LD"], "allowed_user_ids": ["U024BE7LH"] }
  * }
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
@@ -28,9 +28,13 @@ export type Caller = z.infer<typeof Caller>;
 export const ServiceSecret = z.object({
   ngrok_api_key: z.string().check(z.minLength(1)),
   callers: z.array(Caller),
+  /** The Slack command's settings; without them (or with an empty signing secret) it refuses all. */
   slack: z.optional(
     z.object({
-      signing_secret: z.string().check(z.minLength(1)),
+      signing_secret: z.string(),
+      /** Slack workspaces (team ids) whose users may use the command. */
+      team_ids: z.array(z.string()),
+      /** Slack user ids that may use the changing commands (sample, apply). */
       allowed_user_ids: z.array(z.string()),
     }),
   ),

@@ -50,6 +50,8 @@ beforeAll(async () => {
   startupLines = stack.serviceLines();
   const { api_keys } = await control<{ api_keys: string[] }>(stack.sandboxUrl, 'GET', '/config');
   registerSecret(...api_keys);
+  const { slack } = JSON.parse(readFileSync(join(ROOT, '.local-stack.json'), 'utf8'));
+  registerSecret(slack.signing_secret);
   await control(stack.sandboxUrl, 'PUT', '/secrets/ngrok-event-streams-local', {
     secret_string: JSON.stringify({
       ngrok_api_key: api_keys[0],
@@ -57,6 +59,11 @@ beforeAll(async () => {
         { name: 'local-dev', token_sha256: sha256Hex(SAMPLE_TOKEN), scopes: ['read', 'write'] },
         { name: 'read-only', token_sha256: sha256Hex(READ_TOKEN), scopes: ['read'] },
       ],
+      slack: {
+        signing_secret: slack.signing_secret,
+        team_ids: [slack.team_id],
+        allowed_user_ids: slack.user_ids,
+      },
     }),
   });
 });
@@ -357,9 +364,33 @@ describe('npm start: the local stack over HTTP', () => {
     );
   });
 
-  it('logged no request at start-up, and says nothing of Slack', () => {
+  it('logged no request at start-up, and prints how to send a Slack command', () => {
     expect(startupLines.filter((line) => line.message === 'request')).toEqual([]);
-    expect(stack.output()).not.toMatch(/slack/i);
+    expect(stack.output()).toContain('Slack command:    POST');
+    expect(stack.output()).toContain('team T0000LOCAL, users allowed to change: U0000LOCAL');
+    expect(stack.output()).toContain('npm run slack -- help');
+  });
+
+  it('answers `npm run slack` at once, and the worker’s answer arrives on the response_url', () => {
+    const slack = (...args: string[]) =>
+      spawnSync(process.execPath, [join(ROOT, 'scripts', 'slack.ts'), ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 90_000,
+      });
+
+    const help = slack('help');
+    const plan = slack('plan');
+    const refused = slack(`sample ${SAMPLE_STREAM} 25%`, '--user', 'U0SOMEONE');
+
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(
+      /^HTTP 200 in \d+ ms\n\[ephemeral\]\n\*\/eventstreams\* — ngrok Event Streams/,
+    );
+    expect(plan.stdout).toContain('Working on `/eventstreams plan`…');
+    expect(plan.stdout).toMatch(/\[ephemeral, replaces the answer\]\n\*Sampling plan at .* UTC: /);
+    expect(plan.stdout).toContain(SAMPLE_STREAM);
+    expect(refused.stdout).toContain('Only the Slack users this service allows may use `sample`');
   });
 
   it('listens for Lambda invokes on LAMBDA_PORT', async () => {
@@ -498,15 +529,22 @@ describe('npm start: the local stack over HTTP', () => {
       'listEventStreams',
       'listEventDestinations',
       'getOpenApi',
+      'slackCommand',
     ];
     const first: [number, string][] = [];
     for (let index = 0; index < reads.length; index += 4) {
       first.push(...(await Promise.all(reads.slice(index, index + 4).map(invokeOne))));
     }
-    const [boundary] = await Promise.all([invokeOne('applySamplingSchedule')]);
+    const [boundary, worker] = await Promise.all([
+      invokeOne('applySamplingSchedule'),
+      invokeOne('slackWorker'),
+    ]);
     const deleted = await invokeOne('deleteEventStream');
 
-    expect(first.map(([status]) => status)).toEqual([200, 200, 201, 200, 200, 200, 200, 200]);
+    expect(first.map(([status]) => status)).toEqual([200, 200, 201, 200, 200, 200, 200, 200, 200]);
+    // The Slack command's sample (`get`), signed by npm run invoke with the running secret.
+    expect(first[8]?.[1]).toContain(`*${SAMPLE_STREAM}* — sample stream`);
+    expect(worker?.[1]).toContain('"posted": true');
     expect(deleted[0]).toBe(204);
     // The boundary's sample event: Monday 20:00 in Berlin ends business hours → 0.1.
     expect(boundary?.[1]).toMatch(/"(un)?changed": 1[,\n]/);

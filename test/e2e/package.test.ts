@@ -31,6 +31,8 @@ const FUNCTIONS = [
   'applySamplingSchedule',
   'getSamplingPlan',
   'applySampling',
+  'slackCommand',
+  'slackWorker',
 ];
 const ROUTES = [
   'POST /event-streams',
@@ -42,6 +44,7 @@ const ROUTES = [
   'GET /openapi.json',
   'GET /sampling/plan',
   'POST /sampling/apply',
+  'POST /slack/commands',
 ];
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/ngrok-AbCdEf';
 
@@ -199,6 +202,9 @@ describe('serverless package', () => {
         POWERTOOLS_LOG_LEVEL: 'DEBUG',
         NODE_OPTIONS: '--enable-source-maps',
         SAMPLING_REQUESTS_PER_MINUTE: '60',
+        SLACK_RESPONSE_URL_PREFIXES: 'https://hooks.slack.com/',
+        SLACK_WORKER_FUNCTION: 'ngrok-event-streams-dev-slackWorker',
+        IDEMPOTENCY_TABLE: 'ngrok-event-streams-dev-slack-idempotency',
       });
     }
   });
@@ -219,6 +225,23 @@ describe('serverless package', () => {
             // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's own ${} syntax
             'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ngrok-event-streams-dev-??????',
         },
+      },
+      // The Slack command hands long commands to its worker, and only to it.
+      {
+        Effect: 'Allow',
+        Action: ['lambda:InvokeFunction'],
+        Resource: { 'Fn::GetAtt': ['SlackWorkerLambdaFunction', 'Arn'] },
+      },
+      // The worker's idempotency records, in its one table.
+      {
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+        ],
+        Resource: { 'Fn::GetAtt': ['SlackIdempotencyTable', 'Arn'] },
       },
       // The sampling function's failed events go to its queue (its on-failure destination).
       {
@@ -555,5 +578,35 @@ describe('serverless package: the sampling schedule', () => {
     expect(`${run.stdout}${run.stderr}`).toContain(
       `${file}:5:19: rules[0] 'bad' › default_rate: must be at most 1`,
     );
+  });
+});
+
+describe('serverless package: the Slack command', () => {
+  it('keeps the worker’s idempotency records in one table that forgets them (TTL)', () => {
+    expect(resources.SlackIdempotencyTable).toMatchObject({
+      Type: 'AWS::DynamoDB::Table',
+      Properties: {
+        TableName: 'ngrok-event-streams-dev-slack-idempotency',
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      },
+    });
+  });
+
+  it('retries the worker, which takes longer than the command’s 10 s', () => {
+    const worker = resources.SlackWorkerLambdaFunction.Properties;
+    const config = Object.values(resources).find(
+      (resource) =>
+        resource.Type === 'AWS::Lambda::EventInvokeConfig' &&
+        resource.Properties.FunctionName.Ref === 'SlackWorkerLambdaFunction',
+    );
+
+    expect(worker.Timeout).toBe(300);
+    expect(resources.SlackCommandLambdaFunction.Properties.Timeout).toBe(10);
+    expect(config.Properties).toMatchObject({
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 1800,
+    });
   });
 });

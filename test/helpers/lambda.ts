@@ -130,6 +130,7 @@ export async function storeServiceSecret(
   sandboxUrl: string,
   ngrokApiKey: string,
   tokens: ServiceTokens,
+  more: Record<string, unknown> = {},
 ) {
   const secret = {
     ngrok_api_key: ngrokApiKey,
@@ -137,6 +138,7 @@ export async function storeServiceSecret(
       { name: 'ci', token_sha256: sha256Hex(tokens.write), scopes: ['read', 'write'] },
       { name: 'dashboard', token_sha256: sha256Hex(tokens.read), scopes: ['read'] },
     ],
+    ...more,
   };
   await control(sandboxUrl, 'PUT', `/secrets/${SECRET_NAME}`, {
     secret_string: JSON.stringify(secret),

@@ -7,6 +7,13 @@
 
 const lines: string[] = [];
 const secrets = new Set<string>();
+const listeners = new Set<(line: string) => void>();
+
+/** Calls `listener` with each line the service logs from now on; returns how to stop. */
+export function onServiceLine(listener: (line: string) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
 
 /** Shapes that are secrets wherever they appear: caller tokens, credentials, Slack webhooks. */
 const SECRET_SHAPES = [
@@ -17,6 +24,7 @@ const SECRET_SHAPES = [
 
 export function keepLine(line: string): void {
   lines.push(line);
+  for (const listener of listeners) listener(line);
   if (process.env.LOG_TESTS) process.stdout.write(`${line}\n`);
 }
 

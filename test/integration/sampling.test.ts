@@ -17,7 +17,7 @@ import {
   lambdaContext,
   type ServiceTokens,
 } from '../helpers/lambda.ts';
-import { serviceLogs } from '../helpers/logs.ts';
+import { onServiceLine, serviceLogs } from '../helpers/logs.ts';
 import { control, injectFault, requestLog, useSandbox } from '../helpers/sandbox.ts';
 
 const ctx = useSandbox();
@@ -248,6 +248,31 @@ describe('The boundary function (the scheduler’s target)', () => {
     expect(retried.summary).toMatchObject({ changed: 1, failed: 0 });
   });
 
+  it('stops setting a rule’s streams when its next boundary passes during the run', async () => {
+    // The clock jumps past the window's end (six hours on) as soon as the first stream is set.
+    const realNow = Date.now.bind(Date);
+    let offset = 0;
+    const stop = onServiceLine((line) => {
+      if (line.includes('"audit":true')) offset = 7 * HOUR;
+    });
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
+    try {
+      const result = await runEvent(boundaryEvent());
+
+      expect(result.summary).toMatchObject({ changed: 1, unchanged: 2, failed: 0 });
+      expect(result.streams.filter((stream) => stream.error !== undefined)).toEqual([
+        expect.objectContaining({
+          action: 'unchanged',
+          error: 'not set: a later boundary of its rule passed during the run, and sets it',
+        }),
+      ]);
+      expect(await patches()).toHaveLength(1);
+    } finally {
+      clock.mockRestore();
+      stop();
+    }
+  });
+
   it('refuses an event that is not one, before any ngrok call', async () => {
     await expect(runEvent({ cause: 'boundary', rules: ['web'] })).rejects.toMatchObject({
       name: 'JobInputError',
@@ -356,6 +381,7 @@ describe('GET /sampling/plan', () => {
   it('plans for another instant, and refuses one that is not RFC 3339', async () => {
     const later = await plan({ at: new Date(boundary + 7 * HOUR).toISOString() });
     const bad = await plan({ at: 'tomorrow' });
+    const ancient = await plan({ at: '0050-06-01T12:00:00Z' });
 
     expect(
       later.json.streams.find((stream: { id: string }) => stream.id === ids.webA),
@@ -364,6 +390,9 @@ describe('GET /sampling/plan', () => {
       desired_rate: 1,
       action: 'none',
     });
+    expect(ancient.json.errors).toEqual([
+      { field: 'query.at', message: 'must be an instant from 1970 to 9999' },
+    ]);
     expect(bad.status).toBe(400);
     expect(bad.json.errors).toEqual([
       { field: 'query.at', message: expect.stringContaining('RFC 3339') },

@@ -127,6 +127,16 @@ rules:
     expect(message).not.toContain('start:'); // "7:00" is a valid time
   });
 
+  it('refuses an offset or a miscapitalised zone (EventBridge Scheduler takes IANA names only)', () => {
+    for (const zone of ['"+05:30"', 'europe/berlin', 'EUROPE/BERLIN', 'Mars/Olympus', 'GMT+5']) {
+      expect(errorOf(`timezone: ${zone}\nrules: []\n`)).toContain(
+        'timezone: is not an IANA time zone',
+      );
+    }
+    expect(parsePolicy('timezone: UTC\nrules: []\n', 'p.yml').timezone).toBe('UTC');
+    expect(parsePolicy('timezone: Etc/GMT+5\nrules: []\n', 'p.yml').timezone).toBe('Etc/GMT+5');
+  });
+
   it('refuses two rules equally specific for the same streams, and a rule that selects nothing', () => {
     const message = errorOf(`timezone: UTC
 rules:

@@ -1,0 +1,10 @@
+/**
+ * POST /slack/commands → 200, a Slack message: the `/eventstreams` slash command. Slack's
+ * signature instead of a token (401 without it); the workspace must be allowed; changing
+ * commands only for the allowed users. Answers within Slack's 3 seconds: at once what fits,
+ * otherwise "working on it…" and the worker posts the result to the response_url.
+ */
+import { answerSlashCommand } from '../lib/slack/answer.ts';
+import { slackRoute } from '../lib/slack/route.ts';
+
+export const handler = slackRoute({ operation: 'slackCommand' }, answerSlashCommand);

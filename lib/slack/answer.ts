@@ -1,0 +1,92 @@
+/**
+ * How the command function answers within Slack's 3 seconds: what fits is done at once, with a
+ * deadline that leaves room for the reply (and for a hand-off if it does not fit); what may take
+ * longer — `plan`, `apply`, a list of more than one page, an ngrok call that did not finish in
+ * time — is acknowledged at once and handed to the worker, which posts to `response_url`.
+ */
+import { callNgrok } from '../call-ngrok.ts';
+import { NgrokTimeoutError } from '../ngrok/errors.ts';
+import type { Actor } from '../observability/audit.ts';
+import { bundledPolicy } from '../sampling/bundled.ts';
+import { Pacer, requestsPerMinute } from '../sampling/pace.ts';
+import { CHANGING, type Command, parseCommand } from './command.ts';
+import { execute, NeedsWorker } from './execute.ts';
+import { handOff } from './handoff.ts';
+import { failureMessage, refusalMessage, type SlackMessage, workingMessage } from './messages.ts';
+import type { SlackContext, SlashCommand } from './route.ts';
+
+/**
+ * The time the ngrok work may take in the command function. Slack waits 3 s from sending; a cold
+ * start (about half a second here) and API Gateway come before the handler, and a hand-off
+ * (up to 0.8 s) may come after.
+ */
+const INLINE_MS = { cold: 1_000, warm: 1_500 };
+let cold = process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'on-demand';
+
+/** Commands that always go to the worker: they list every stream, and may change many. */
+const ALWAYS_WORKER: ReadonlySet<Command['kind']> = new Set(['plan', 'apply']);
+
+export function slackActor(payload: SlashCommand): Actor {
+  return { kind: 'slack', name: payload.user_id, team: payload.team_id };
+}
+
+export function mayChange(context: SlackContext, userId: string): boolean {
+  return context.serviceSecret.slack?.allowed_user_ids.includes(userId) ?? false;
+}
+
+async function handOffAndAck(
+  payload: SlashCommand,
+  command: Command,
+  context: SlackContext,
+): Promise<SlackMessage> {
+  try {
+    await handOff({
+      request_id: context.record.requestId,
+      text: payload.text,
+      user_id: payload.user_id,
+      team_id: payload.team_id,
+      channel_id: payload.channel_id,
+      response_url: payload.response_url,
+    });
+  } catch (error) {
+    context.record.note = `the hand-off to the worker failed: ${(error as Error).name}`;
+    return failureMessage('The command could not be started. Try again', context.record.requestId);
+  }
+  context.record.note = 'handed to the worker';
+  return workingMessage(payload.user_id, payload.text, CHANGING.has(command.kind));
+}
+
+export async function answerSlashCommand(
+  payload: SlashCommand,
+  context: SlackContext,
+): Promise<SlackMessage> {
+  const started = Date.now();
+  const budget = cold ? INLINE_MS.cold : INLINE_MS.warm;
+  cold = false;
+  const command = parseCommand(payload.text);
+  if (CHANGING.has(command.kind) && !mayChange(context, payload.user_id)) {
+    context.record.note = 'the user may not change streams';
+    return refusalMessage(
+      `Only the Slack users this service allows may use \`${command.kind}\`: ask an operator to add you (${payload.user_id}).`,
+    );
+  }
+  if (ALWAYS_WORKER.has(command.kind)) return handOffAndAck(payload, command, context);
+  try {
+    return await callNgrok(context, (ngrok, call) =>
+      execute(command, {
+        ngrok,
+        call: { ...call, deadline: Math.min(call.deadline ?? started + budget, started + budget) },
+        pacer: new Pacer(requestsPerMinute()),
+        deadline: started + budget,
+        policy: bundledPolicy(),
+        actor: slackActor(payload),
+        allPages: false,
+      }),
+    );
+  } catch (error) {
+    if (error instanceof NeedsWorker || error instanceof NgrokTimeoutError) {
+      return handOffAndAck(payload, command, context);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Hands a command that may take longer than Slack's 3 seconds to the worker function: an
+ * asynchronous Lambda invoke (`InvocationType: Event`), which returns as soon as Lambda has
+ * queued the event. The Lambda client is loaded only when a command needs it.
+ */
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import * as z from 'zod/mini';
+
+/** What the worker gets: the command as Slack sent it, and where to answer. */
+export const WorkerEvent = z.strictObject({
+  /** The slash command's request id: the worker's idempotency key and correlation id. */
+  request_id: z.string().check(z.minLength(1)),
+  text: z.string(),
+  user_id: z.string().check(z.minLength(1)),
+  team_id: z.string().check(z.minLength(1)),
+  channel_id: z.string(),
+  response_url: z.string(),
+});
+export type WorkerEvent = z.infer<typeof WorkerEvent>;
+
+const INVOKE_TIMEOUT_MS = 1_500;
+let client: LambdaClient | undefined;
+
+export function workerFunction(): string {
+  const name = process.env.SLACK_WORKER_FUNCTION;
+  if (!name)
+    throw new Error('SLACK_WORKER_FUNCTION is not set: it names the Slack worker function.');
+  return name;
+}
+
+export async function handOff(event: WorkerEvent): Promise<void> {
+  const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+  client ??= new LambdaClient({});
+  await client.send(
+    new InvokeCommand({
+      FunctionName: workerFunction(),
+      InvocationType: 'Event',
+      Payload: Buffer.from(JSON.stringify(event)),
+    }),
+    { abortSignal: AbortSignal.timeout(INVOKE_TIMEOUT_MS) },
+  );
+}
