@@ -15,18 +15,27 @@ import type {
   EventDestinationListAnswer,
 } from '../schemas/event-destinations-api.ts';
 
+/** A host as DNS or an address spells it, with an optional port: nothing else in a link. */
+const HOST =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
 /**
- * Where callers reach this API: PUBLIC_BASE_URL when set (a custom domain with a base path),
- * else the host the request came to, with its stage unless it is `$default`. API Gateway sets
- * X-Forwarded-Proto; `serverless offline` serves plain http.
+ * Where callers reach this API: PUBLIC_BASE_URL when set (a custom domain with a base path);
+ * deployed, `https://` and the domain API Gateway says the request came to (never a header the
+ * caller chose), with the stage unless it is `$default`. Under `serverless offline` (IS_OFFLINE)
+ * the request's Host, when it is a plain host and port, over http.
  */
 export function apiBaseUrl(event: APIGatewayProxyEventV2): string {
   const configured = publicBaseUrl();
   if (configured) return configured;
-  const host = event.headers?.host ?? event.requestContext.domainName;
-  const proto = event.headers?.['x-forwarded-proto'] ?? (process.env.IS_OFFLINE ? 'http' : 'https');
-  const stage = event.requestContext.stage;
-  return `${proto}://${host}${stage && stage !== '$default' ? `/${stage}` : ''}`;
+  const stage = event.requestContext?.stage;
+  const stagePath = stage && stage !== '$default' ? `/${encodeURIComponent(stage)}` : '';
+  if (process.env.IS_OFFLINE) {
+    const host = event.headers?.host ?? '';
+    return `http://${HOST.test(host) ? host : '127.0.0.1'}${stagePath}`;
+  }
+  const domain = event.requestContext?.domainName ?? '';
+  return `https://${HOST.test(domain) ? domain : 'localhost'}${stagePath}`;
 }
 
 /** The next page on this API, asked for by the last id seen (ngrok's own link is not passed on). */

@@ -9,6 +9,7 @@ import {
   NgrokInvalidIdError,
   NgrokTimeoutError,
 } from '../ngrok/errors.ts';
+import { redact } from '../observability/redact.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TYPE_PREFIX = 'tag:ngrok-event-streams-automation,2026:problem:';
@@ -85,8 +86,38 @@ export const payloadTooLarge = (maxBytes: number) =>
     detail: `The body may be at most ${maxBytes} bytes.`,
   });
 
+/**
+ * ngrok's message for a refused request, as far as it is safe to pass on: upstream URLs are
+ * removed; a message that holds a credential (the service's key, a token, a long opaque string)
+ * is replaced by a generic one with the error code.
+ */
+export function safeNgrokMessage(message: string, errorCode: string | undefined): string {
+  const generic = `ngrok refused the request${errorCode ? ` (${errorCode})` : ''}.`;
+  const printable = message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  if (printable === '' || printable.length > 500) return generic;
+  if (redact(printable) !== printable) return generic;
+  if (/[A-Za-z0-9+/_=-]{32,}/.test(printable.replace(/\bhttps?:\/\/\S+/gi, ''))) return generic;
+  return printable.replace(/\b(?:https?|wss?):\/\/[^\s'"<>]+/gi, 'the ngrok API');
+}
+
 /** Middy's own HTTP errors (`@middy/http-json-body-parser`): 415 and 422. */
-function fromMiddyError(error: { statusCode: number; cause?: unknown }): ProblemFields | undefined {
+function fromMiddyError(error: {
+  statusCode: number;
+  cause?: unknown;
+  message?: string;
+}): ProblemFields | undefined {
+  if (error.statusCode === 422 && error.message === 'Forbidden key in JSON body') {
+    // Valid JSON, but a key that could change an object's prototype: refused by name.
+    const key = (error.cause as { data?: unknown } | undefined)?.data;
+    const field = `body.${typeof key === 'string' ? key : '__proto__'}`;
+    return {
+      status: 400,
+      kind: 'validation-failed',
+      title: 'The request is not valid',
+      detail: `${field} is not allowed`,
+      errors: [{ field, message: 'is not allowed' }],
+    };
+  }
   if (error.statusCode === 415) {
     return {
       status: 415,
@@ -148,7 +179,7 @@ function fromNgrokError(error: NgrokError): ProblemFields {
         status: 400,
         kind: 'upstream-validation-failed',
         title: 'ngrok refused the request',
-        detail: error.ngrokMessage,
+        detail: safeNgrokMessage(error.ngrokMessage, error.errorCode),
         ...upstream,
       };
     case 404:
@@ -204,7 +235,9 @@ export function problemOf(error: unknown): ProblemFields {
   if (error instanceof NgrokError) return fromNgrokError(error);
   const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
   if (typeof statusCode === 'number') {
-    const known = fromMiddyError(error as { statusCode: number; cause?: unknown });
+    const known = fromMiddyError(
+      error as { statusCode: number; cause?: unknown; message?: string },
+    );
     if (known) return known;
     if (statusCode < 500) {
       return {

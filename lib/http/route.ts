@@ -12,6 +12,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
+import { apiGatewayEvent } from '../middleware/api-event.ts';
 import { authorize, bearerToken } from '../middleware/bearer-auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { jsonBody } from '../middleware/json-body.ts';
@@ -69,6 +70,7 @@ export function httpRoute<
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(requestLog({ operation: spec.operation }))
     .use(problemDetails())
+    .use(apiGatewayEvent())
     .use(httpHeaderNormalizer());
   if (spec.scope !== 'none') {
     chain

@@ -1,18 +1,48 @@
 /**
- * A JSON body (`@middy/http-json-body-parser`: 415 for another content type, 422 for a body that
- * is not JSON); with `optional`, a request without a body reads as `{}` (e.g. POST /sampling/apply).
+ * A JSON body: `Content-Type: application/json`, with no charset or a UTF-8 one (however it is
+ * spelled: `; charset=utf-8`, ` ; Charset="UTF8"`), else 415 — a body in another charset would
+ * be misread as UTF-8. Parsed by `@middy/http-json-body-parser` (422 for a body that is not JSON,
+ * a key like `__proto__` refused by name). With `optional`, no body at all reads as `{}`.
  */
 import httpJsonBodyParser from '@middy/http-json-body-parser';
+import { HttpProblem } from '../http/problem.ts';
 import type { ApiMiddleware, ApiRequest } from './types.ts';
 
+/** Whether a Content-Type header says JSON in UTF-8 (RFC 9110 §8.3: type/subtype *( OWS ";" OWS parameter )). */
+export function isJsonUtf8(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const [mediaType = '', ...parameters] = contentType.split(';');
+  if (mediaType.trim().toLowerCase() !== 'application/json') return false;
+  for (const parameter of parameters) {
+    const [name = '', ...rest] = parameter.split('=');
+    if (name.trim().toLowerCase() !== 'charset') continue;
+    const value = rest
+      .join('=')
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
+    if (value !== 'utf-8' && value !== 'utf8') return false;
+  }
+  return true;
+}
+
+const unsupportedMediaType = () =>
+  new HttpProblem({
+    status: 415,
+    kind: 'unsupported-media-type',
+    title: 'Unsupported media type',
+    detail: 'Send the body as JSON in UTF-8, with Content-Type: application/json.',
+  });
+
 export function jsonBody({ optional = false } = {}): ApiMiddleware {
-  const parser = httpJsonBodyParser();
+  const parser = httpJsonBodyParser({ disableContentTypeCheck: true });
   const jsonBodyBefore = (request: ApiRequest) => {
-    const { body } = request.event;
+    const { body, headers } = request.event;
     if (optional && (body === undefined || body === null || body === '')) {
       (request.event as { body: unknown }).body = {};
       return;
     }
+    if (!isJsonUtf8(headers?.['content-type'])) throw unsupportedMediaType();
     return parser.before?.(request as never);
   };
   return { before: jsonBodyBefore };

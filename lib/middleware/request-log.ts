@@ -23,10 +23,14 @@ function isUpstreamError(report: { status?: number; error?: string }): boolean {
 
 export function requestLog({ operation }: { operation: string }): ApiMiddleware {
   const requestLogBefore = (request: ApiRequest) => {
-    // serverless offline gives every request the same placeholder: the Lambda's id is unique.
-    const apiRequestId = request.event.requestContext?.requestId;
+    // API Gateway's request id; the Lambda's when there is none (an event made by hand), or when
+    // serverless offline's own HTTP server gives every request the same placeholder.
+    const apiRequestId = (request.event as Partial<typeof request.event> | null)?.requestContext
+      ?.requestId as unknown;
     const requestId =
-      apiRequestId && !apiRequestId.startsWith('offlineContext_')
+      typeof apiRequestId === 'string' &&
+      /^[A-Za-z0-9=+/_.-]{1,128}$/.test(apiRequestId) &&
+      !apiRequestId.startsWith('offlineContext_')
         ? apiRequestId
         : request.context.awsRequestId;
     request.context.record = { requestId, started: performance.now(), ngrokCalls: [] };
@@ -46,7 +50,7 @@ export function requestLog({ operation }: { operation: string }): ApiMiddleware 
     const duration = performance.now() - record.started;
     const path = request.context.input?.path as { id?: string } | undefined;
     const fields = {
-      route: request.event.routeKey,
+      route: (request.event as Partial<typeof request.event> | null)?.routeKey,
       caller: request.context.callerName,
       status,
       duration_ms: Math.round(duration),

@@ -157,7 +157,7 @@ export class EventStreamsClient {
   async delete(id: string, options?: CallOptions): Promise<void> {
     const operation = 'event_streams.delete';
     const path = `/event_streams/${idSegment(id, EVENT_STREAM_ID, operation, 'Event Stream')}`;
-    await exchange(this.#config, { operation, method: 'DELETE', path }, options);
+    await exchange(this.#config, { operation, method: 'DELETE', path, expectStatus: 204 }, options);
   }
 }
 

@@ -71,6 +71,8 @@ export interface Exchange<T> {
   body?: Record<string, unknown>;
   /** The schema of a success body; none for 204. */
   response?: z.ZodMiniType<T>;
+  /** The only success status that means done (a DELETE: 204); another 2xx is not trusted. */
+  expectStatus?: number;
 }
 
 let sharedDispatcher: Dispatcher | undefined;
@@ -243,6 +245,13 @@ async function attempts<T>(
     }
 
     if (outcome.kind === 'answer' && outcome.status < 300) {
+      if (call.expectStatus !== undefined && outcome.status !== call.expectStatus) {
+        throw new NgrokInvalidResponseError(
+          call.operation,
+          outcome.status,
+          `a status other than ${call.expectStatus}, which alone means it was done`,
+        );
+      }
       return parseSuccess(call, outcome.status, outcome.text);
     }
     // A DELETE that may have been carried out before its answer was lost finds nothing the

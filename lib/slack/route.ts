@@ -13,6 +13,7 @@ import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { HttpProblem, problemOf, problemResponse } from '../http/problem.ts';
 import { json, MAX_BODY_BYTES } from '../http/route.ts';
+import { apiGatewayEvent } from '../middleware/api-event.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { requestLog } from '../middleware/request-log.ts';
 import { serviceSecret } from '../middleware/service-secret.ts';
@@ -137,6 +138,7 @@ export function slackRoute(
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(requestLog({ operation: spec.operation }))
     .use(slackErrors())
+    .use(apiGatewayEvent())
     .use(httpHeaderNormalizer())
     .use(bodyLimit({ maxBytes: MAX_BODY_BYTES }))
     .use(serviceSecret())

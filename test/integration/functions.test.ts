@@ -605,3 +605,124 @@ describe('Functions: the service secret', () => {
       expect(all).not.toContain(secret);
   });
 });
+
+describe('Functions: hardening (each case failed before its fix)', () => {
+  it('passes on what ngrok refused, but never the key, a token or the upstream URL', async () => {
+    const refuse = (msg: string) =>
+      injectFault(ctx.url, {
+        method: 'POST',
+        path: '/event_streams',
+        status: 400,
+        body: JSON.stringify({ error_code: 'ERR_NGROK_215', status_code: 400, msg, details: {} }),
+      });
+
+    await refuse('The sampling_rate 2 is out of range.');
+    const plain = await create(newStream());
+    await refuse(`Key ${ctx.apiKey} may not do this.`);
+    const key = await create(newStream());
+    await refuse(`See ${ctx.url}/event_streams?debug=1 for more.`);
+    const url = await create(newStream());
+    await refuse('Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123456789');
+    const token = await create(newStream());
+
+    expect(plain.json.detail).toBe('The sampling_rate 2 is out of range.');
+    expect(key.json.detail).toBe('ngrok refused the request (ERR_NGROK_215).');
+    expect(url.json.detail).toBe('See the ngrok API for more.');
+    expect(token.json.detail).toBe('ngrok refused the request (ERR_NGROK_215).');
+    for (const answer of [key, url, token]) {
+      expect(answer.body).not.toContain(ctx.apiKey);
+      expect(answer.body).not.toContain(ctx.url);
+    }
+  });
+
+  it('answers a DELETE with 502, not 204, when ngrok says 200 with a page and the stream is still there', async () => {
+    const { json: stream } = await create(newStream());
+    await injectFault(ctx.url, {
+      method: 'DELETE',
+      path: '/event_streams/*',
+      status: 200,
+      body: '<html><body>Gateway</body></html>',
+    });
+
+    const deleted = await remove(stream.id);
+
+    expectProblem(deleted, 502, 'upstream-error');
+    expect((await get(stream.id)).status).toBe(200);
+  });
+
+  it('reads JSON in UTF-8 however its charset is spelled, and refuses other charsets with 415', async () => {
+    const send = (contentType: string) =>
+      invoke(
+        createEventStream,
+        apiEvent({
+          method: 'POST',
+          route: '/event-streams',
+          rawBody: JSON.stringify(newStream()),
+          headers: { 'Content-Type': contentType },
+          token: tokens.write,
+        }),
+      );
+
+    for (const accepted of [
+      'application/json ; charset=utf-8',
+      'Application/JSON;Charset="UTF8"',
+      'application/json',
+    ]) {
+      expect((await send(accepted)).status).toBe(201);
+    }
+    for (const refused of [
+      'application/json; charset=utf-16',
+      'application/json; charset=latin1',
+      'text/json',
+    ]) {
+      expectProblem(await send(refused), 415, 'unsupported-media-type');
+    }
+  });
+
+  it('refuses a __proto__ or constructor key with a 400 that names it: it is valid JSON', async () => {
+    const proto = await invoke(
+      createEventStream,
+      apiEvent({
+        method: 'POST',
+        route: '/event-streams',
+        rawBody: `{"__proto__":{"admin":true},"event_type":"http_request_complete","destination_ids":["${ctx.destinationIds[0]}"]}`,
+        headers: { 'Content-Type': 'application/json' },
+        token: tokens.write,
+      }),
+    );
+    const constructor = await create({ ...newStream(), constructor: { prototype: {} } });
+
+    expectProblem(proto, 400, 'validation-failed');
+    expect(proto.json.errors).toEqual([{ field: 'body.__proto__', message: 'is not allowed' }]);
+    expectProblem(constructor, 400, 'validation-failed');
+    expect(constructor.json.errors).toEqual([
+      { field: 'body.constructor', message: 'is not allowed' },
+    ]);
+    expect(await ngrokRequests()).toEqual([]);
+  });
+
+  it('builds links from API Gateway’s domain, never from the caller’s Host or X-Forwarded-Proto', async () => {
+    const event = apiEvent({
+      method: 'GET',
+      route: '/event-streams',
+      token: tokens.read,
+      headers: { host: 'user:pass@evil.example', 'x-forwarded-proto': 'javascript' },
+    });
+
+    const answer = await invoke(listEventStreams, event);
+
+    expect(answer.json.uri).toBe('https://api.example.test/event-streams');
+  });
+
+  it('refuses an event that is not an API Gateway request before any ngrok call', async () => {
+    const event = apiEvent({ method: 'GET', route: '/event-streams', token: tokens.read });
+    const broken = { ...event, requestContext: undefined } as unknown as typeof event;
+
+    const answer = await invoke(listEventStreams, broken);
+    const notEvenAnObject = await invoke(listEventStreams, null as unknown as typeof event);
+
+    expectProblem(answer, 400, 'malformed-event');
+    expectProblem(notEvenAnObject, 400, 'malformed-event');
+    expect(await ngrokRequests()).toEqual([]);
+  });
+});
