@@ -469,6 +469,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     const slackPath = /^POST \/slack\/response\/(.+)$/.exec(route)?.[1];
     if (slackPath !== undefined) {
+      // A fault on the catcher's path (a Slack that is down or slow) applies here too: the post
+      // is recorded only when it is answered with success.
+      const fault = faults.take('POST', url.pathname);
+      if (fault?.delay_ms)
+        await sleep(fault.delay_ms, undefined, { signal: closing.signal }).catch(() => {});
+      if (fault?.status !== undefined && fault.status >= 300) {
+        return [fault.status, { ok: false, error: 'fault' }];
+      }
       // Slack's response_url: 200 "ok"; a URL takes at most 5 posts (then 404 used_url).
       if (slackResponses.filter((each) => each.path === slackPath).length >= SLACK_POSTS_PER_URL) {
         return [404, { ok: false, error: 'used_url' }];

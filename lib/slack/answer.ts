@@ -16,12 +16,21 @@ import { failureMessage, refusalMessage, type SlackMessage, workingMessage } fro
 import type { SlackContext, SlashCommand } from './route.ts';
 
 /**
- * The time the ngrok work may take in the command function. Slack waits 3 s from sending; a cold
- * start (about half a second here) and API Gateway come before the handler, and a hand-off
- * (up to 0.8 s) may come after.
+ * Slack waits 3 s from sending. The clock starts when API Gateway got the request
+ * (`requestContext.timeEpoch`), so that a cold start and the secret's first read count: the
+ * ngrok work must be over 1.7 s after it, and the hand-off (at most 0.5 s) leaves the answer
+ * time to reach Slack. When less than 0.3 s of that is left, the command goes to the worker at
+ * once.
  */
-const INLINE_MS = { cold: 1_000, warm: 1_500 };
-let cold = process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'on-demand';
+const INLINE_UNTIL_MS = 1_700;
+const MIN_INLINE_MS = 300;
+
+/** When the request reached API Gateway; the handler's start if the event does not say. */
+function arrival(context: SlackContext, started: number, timeEpoch: unknown): number {
+  return typeof timeEpoch === 'number' && timeEpoch <= started && timeEpoch > started - 10_000
+    ? timeEpoch
+    : started;
+}
 
 /** Commands that always go to the worker: they list every stream, and may change many. */
 const ALWAYS_WORKER: ReadonlySet<Command['kind']> = new Set(['plan', 'apply']);
@@ -50,7 +59,10 @@ async function handOffAndAck(
     });
   } catch (error) {
     context.record.note = `the hand-off to the worker failed: ${(error as Error).name}`;
-    return failureMessage('The command could not be started. Try again', context.record.requestId);
+    return failureMessage(
+      'The command could not be handed on in time: it may still run. Check before you try again',
+      context.record.requestId,
+    );
   }
   context.record.note = 'handed to the worker';
   return workingMessage(payload.user_id, payload.text, CHANGING.has(command.kind));
@@ -59,10 +71,9 @@ async function handOffAndAck(
 export async function answerSlashCommand(
   payload: SlashCommand,
   context: SlackContext,
+  timeEpoch?: unknown,
 ): Promise<SlackMessage> {
-  const started = Date.now();
-  const budget = cold ? INLINE_MS.cold : INLINE_MS.warm;
-  cold = false;
+  const until = arrival(context, Date.now(), timeEpoch) + INLINE_UNTIL_MS;
   const command = parseCommand(payload.text);
   if (CHANGING.has(command.kind) && !mayChange(context, payload.user_id)) {
     context.record.note = 'the user may not change streams';
@@ -70,14 +81,17 @@ export async function answerSlashCommand(
       `Only the Slack users this service allows may use \`${command.kind}\`: ask an operator to add you (${payload.user_id}).`,
     );
   }
-  if (ALWAYS_WORKER.has(command.kind)) return handOffAndAck(payload, command, context);
+  const inline = command.kind === 'help' || command.kind === 'invalid';
+  if (ALWAYS_WORKER.has(command.kind) || (!inline && until - Date.now() < MIN_INLINE_MS)) {
+    return handOffAndAck(payload, command, context);
+  }
   try {
     return await callNgrok(context, (ngrok, call) =>
       execute(command, {
         ngrok,
-        call: { ...call, deadline: Math.min(call.deadline ?? started + budget, started + budget) },
+        call: { ...call, deadline: Math.min(call.deadline ?? until, until) },
         pacer: new Pacer(requestsPerMinute()),
-        deadline: started + budget,
+        deadline: until,
         policy: bundledPolicy(),
         actor: slackActor(payload),
         allPages: false,

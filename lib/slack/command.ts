@@ -48,6 +48,8 @@ export function parseCommand(text: string): Command {
       }
       return { kind: 'get', id: args[0] as string };
     case 'sample': {
+      // `25 %`: the percent sign on its own word.
+      if (args.length === 3 && args[2] === '%') args.splice(1, 2, `${args[1]}%`);
       if (args.length !== 2) {
         return {
           kind: 'invalid',

@@ -124,8 +124,8 @@ function governanceText(governance: Governance): string {
 export function streamMessage(stream: EventStream, governance: Governance): SlackMessage {
   const lines = [
     `*${stream.id}* — ${escapeMrkdwn(stream.description) || '_no description_'}`,
-    `event type \`${stream.event_type}\` · sampling rate *${formatRate(stream.sampling_rate)}*`,
-    `destinations ${stream.destination_ids.map((id) => `\`${id}\``).join(', ') || '—'} · fields ${stream.fields.length > 0 ? stream.fields.map((field) => `\`${escapeMrkdwn(field)}\``).join(', ') : '—'}`,
+    `event type \`${escapeMrkdwn(stream.event_type)}\` · sampling rate *${formatRate(stream.sampling_rate)}*`,
+    `destinations ${stream.destination_ids.map((id) => `\`${escapeMrkdwn(id)}\``).join(', ') || '—'} · fields ${stream.fields.length > 0 ? stream.fields.map((field) => `\`${escapeMrkdwn(field)}\``).join(', ') : '—'}`,
     `schedule: ${governanceText(governance)}`,
   ];
   return {
@@ -142,7 +142,7 @@ export function listMessage(
   const title = `${rows.length} Event Streams${prefix !== null ? ` described \`${escapeMrkdwn(prefix)}…\`` : ''}`;
   const lines = rows.map(
     ({ stream, rule }) =>
-      `\`${stream.id}\` ${escapeMrkdwn(stream.description) || '_no description_'} — ${stream.event_type} · *${formatRate(stream.sampling_rate)}* · ${rule ? `rule \`${rule}\`` : 'no rule'}`,
+      `\`${stream.id}\` ${escapeMrkdwn(stream.description) || '_no description_'} — ${escapeMrkdwn(stream.event_type)} · *${formatRate(stream.sampling_rate)}* · ${rule ? `rule \`${rule}\`` : 'no rule'}`,
   );
   return {
     response_type: 'ephemeral',
@@ -177,7 +177,8 @@ function planLine(stream: PlannedStream): string {
     stream.action === 'none' || stream.action === 'unchanged'
       ? `${formatRate(stream.current_rate)} (as it should be)`
       : `${formatRate(stream.current_rate)} → ${formatRate(stream.desired_rate)}`;
-  const failed = stream.action === 'failed' ? ` — *failed*: ${stream.error}` : '';
+  const failed =
+    stream.action === 'failed' ? ` — *failed*: ${escapeMrkdwn(stream.error ?? '')}` : '';
   return `\`${stream.id}\` ${escapeMrkdwn(stream.description)} — ${rates}, rule \`${stream.rule}\`${stream.window ? ` (${stream.window})` : ''}; next: ${scheduleSentence(stream.next_change)}${failed}`;
 }
 
@@ -211,6 +212,6 @@ export function appliedMessage(
 }
 
 export function failureMessage(what: string, requestId: string): SlackMessage {
-  const text = `${what.replace(/\.$/, '')} (request ${requestId}).`;
+  const text = `${escapeMrkdwn(what.replace(/\.$/, ''))} (request ${escapeMrkdwn(requestId)}).`;
   return { response_type: 'ephemeral', text, blocks: [section(text)] };
 }

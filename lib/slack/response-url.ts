@@ -2,10 +2,9 @@
  * Slack's `response_url`: where the result of a command that took longer is posted. Only URLs
  * under an allowed prefix are ever posted to — `https://hooks.slack.com/` unless
  * SLACK_RESPONSE_URL_PREFIXES (comma-separated) says otherwise (the local stack: its sandbox's
- * catcher) — and every one is registered for redaction: whoever holds it can post to a channel.
+ * catcher). The logger redacts them by their shape: whoever holds one can post to a channel.
  */
 import { request } from 'undici';
-import { registerSecretValue } from '../observability/redact.ts';
 
 export const DEFAULT_RESPONSE_URL_PREFIXES = ['https://hooks.slack.com/'];
 /** Slack takes at most 5 posts to a response_url, within 30 minutes. */
@@ -21,20 +20,32 @@ export function responseUrlPrefixes(): string[] {
     .filter(Boolean);
 }
 
-/** Whether the service may post to this URL: parsed, no credentials, under an allowed prefix. */
-export function isAllowedResponseUrl(text: string): boolean {
-  let url: URL;
+function parse(text: string): URL | undefined {
   try {
-    url = new URL(text);
+    return new URL(text);
   } catch {
-    return false;
+    return undefined;
   }
-  if (url.username || url.password || url.hash) return false;
+}
+
+/**
+ * Whether the service may post to this URL: parsed, no credentials, the same origin as an
+ * allowed prefix and under its path (a prefix is a folder — `https://hooks.slack.com/` — never a
+ * lookalike host such as hooks.slack.com.evil.example).
+ */
+export function isAllowedResponseUrl(text: string): boolean {
+  const url = parse(text);
+  if (!url || url.username || url.password || url.hash) return false;
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return false;
-  // Compared as parsed and re-serialised: no `..`, no encoded tricks left to resolve later.
-  return responseUrlPrefixes().some(
-    (prefix) => url.href.startsWith(prefix) && url.href.length > prefix.length,
-  );
+  return responseUrlPrefixes().some((configured) => {
+    const prefix = parse(configured.endsWith('/') ? configured : `${configured}/`);
+    return (
+      prefix !== undefined &&
+      url.origin === prefix.origin &&
+      url.pathname.startsWith(prefix.pathname) &&
+      url.pathname.length > prefix.pathname.length
+    );
+  });
 }
 
 export class ResponseUrlError extends Error {
@@ -44,12 +55,17 @@ export class ResponseUrlError extends Error {
   }
 }
 
+/** Not a URL this service may post to: trying again would not help. */
+export class ResponseUrlRefused extends ResponseUrlError {
+  constructor() {
+    super('The response_url is not on an allowed origin: nothing was posted.');
+    this.name = 'ResponseUrlRefused';
+  }
+}
+
 /** Posts a message; throws ResponseUrlError (never with the URL in it) unless Slack took it. */
 export async function postToResponseUrl(responseUrl: string, message: unknown): Promise<void> {
-  registerSecretValue(responseUrl);
-  if (!isAllowedResponseUrl(responseUrl)) {
-    throw new ResponseUrlError('The response_url is not on an allowed origin: nothing was posted.');
-  }
+  if (!isAllowedResponseUrl(responseUrl)) throw new ResponseUrlRefused();
   let status: number;
   try {
     const answer = await request(responseUrl, {

@@ -20,7 +20,6 @@ import { serviceSecret } from '../middleware/service-secret.ts';
 import type { ApiContext, ApiInternal, ApiMiddleware, ApiRequest } from '../middleware/types.ts';
 import { logger } from '../observability/logger.ts';
 import { metrics } from '../observability/metrics.ts';
-import { registerSecretValue } from '../observability/redact.ts';
 import { SlashCommand } from '../schemas/slack.ts';
 import { failureMessage, refusalMessage, type SlackMessage } from './messages.ts';
 import { isAllowedResponseUrl } from './response-url.ts';
@@ -80,7 +79,6 @@ function slackPayload(): ApiMiddleware {
       });
     }
     const payload = parsed.data;
-    registerSecretValue(payload.response_url);
     if (!isAllowedResponseUrl(payload.response_url)) {
       throw new HttpProblem({
         status: 400,
@@ -125,7 +123,12 @@ function slackErrors(): ApiMiddleware {
 
 export function slackRoute(
   spec: { operation: string },
-  operation: (payload: SlashCommand, context: SlackContext) => Promise<SlackMessage>,
+  operation: (
+    payload: SlashCommand,
+    context: SlackContext,
+    /** When API Gateway got the request (ms since the epoch). */
+    timeEpoch: unknown,
+  ) => Promise<SlackMessage>,
 ) {
   return middy<
     APIGatewayProxyEventV2,
@@ -145,8 +148,12 @@ export function slackRoute(
     .use(slackSignature())
     .use(httpUrlencodeBodyParser())
     .use(slackPayload())
-    .handler(async (_event, context) => {
+    .handler(async (event, context) => {
       const slackContext = context as SlackContext;
-      return json(200, slackContext.refusal ?? (await operation(slackContext.slack, slackContext)));
+      return json(
+        200,
+        slackContext.refusal ??
+          (await operation(slackContext.slack, slackContext, event.requestContext?.timeEpoch)),
+      );
     });
 }

@@ -2,9 +2,11 @@
  * The worker: runs a command that the command function handed over (every page, its own
  * deadline), and posts the result to the command's response_url, replacing the "working on it…"
  * message — once: Powertools Idempotency (./idempotency.ts) keeps a second delivery of the same
- * event from running or posting again. A failure of ngrok is posted as a message; a failure to
- * post fails the invocation, so that Lambda retries it.
+ * event from running or posting again. A failure of ngrok is posted as a message. A failure to
+ * post is retried here (not by Lambda, which would run the command again) and then reported.
  */
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import { callNgrok } from '../call-ngrok.ts';
 import { problemOf } from '../http/problem.ts';
 import type { JobContext, JobOutcome } from '../jobs/job.ts';
@@ -14,10 +16,12 @@ import { CHANGING, parseCommand } from './command.ts';
 import { execute } from './execute.ts';
 import type { WorkerEvent } from './handoff.ts';
 import { failureMessage, refusalMessage, type SlackMessage } from './messages.ts';
-import { isAllowedResponseUrl, postToResponseUrl } from './response-url.ts';
+import { isAllowedResponseUrl, postToResponseUrl, ResponseUrlRefused } from './response-url.ts';
 
-/** Time kept back from the Lambda's deadline to post the result. */
-const POST_MARGIN_MS = 6_000;
+/** Time kept back from the Lambda's deadline to post the result (3 tries, 5 s each, and waits). */
+const POST_MARGIN_MS = 20_000;
+const POST_ATTEMPTS = 3;
+const POST_BACKOFF_MS = 1_000;
 
 export async function runSlackWorker(
   event: WorkerEvent,
@@ -56,6 +60,28 @@ export async function runSlackWorker(
       message = failureMessage(problemOf(error).detail, event.request_id);
     }
   }
-  await postToResponseUrl(event.response_url, { ...message, replace_original: true });
-  return { result: { posted: true }, report: { ...report, posted: true } };
+  // The command has run: from here on, a failure must not make Lambda run it again. The post is
+  // tried a few times; a repeat of one Slack took but did not confirm replaces the same message.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await postToResponseUrl(event.response_url, { ...message, replace_original: true });
+      return {
+        result: { posted: true },
+        report: { ...report, posted: true, post_attempts: attempt },
+      };
+    } catch (error) {
+      if (attempt >= POST_ATTEMPTS || error instanceof ResponseUrlRefused) {
+        return {
+          result: { posted: false },
+          report: {
+            ...report,
+            posted: false,
+            post_attempts: attempt,
+            post_error: (error as Error).message,
+          },
+        };
+      }
+      await sleep(POST_BACKOFF_MS * attempt);
+    }
+  }
 }

@@ -415,3 +415,72 @@ describe('Slack: refusals and failures', () => {
     expect(post?.body.text).toBe(`${streamId}: sampling rate 1.00`);
   });
 });
+
+describe('Slack: time and failures around the worker (each case failed before its fix)', () => {
+  it('counts Slack’s 3 s from API Gateway’s arrival: a request that waited is handed on at once', async () => {
+    const { event } = slackEvent(`get ${streamId}`);
+    event.requestContext.timeEpoch = Date.now() - 1_500;
+    const started = Date.now();
+
+    const answer = await invoke(slackCommand, event, lambdaContext(10_000));
+
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(answer.json.text).toContain('Working on');
+    expect(await ngrokCalls()).toEqual([]);
+    expect(await invocations()).toHaveLength(1);
+  });
+
+  it('answers within 3 s even when ngrok and the hand-off both hang', async () => {
+    await injectFault(ctx.url, { method: 'GET', path: '/event_streams/*', delay_ms: 10_000 });
+    await injectFault(ctx.url, {
+      method: 'POST',
+      path: '/2015-03-31/functions/*/invocations',
+      delay_ms: 10_000,
+    });
+    const started = Date.now();
+
+    const answer = await send(`get ${streamId}`);
+
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(answer.json.text).toContain('could not be handed on in time: it may still run');
+  });
+
+  it('runs the command once when Slack does not take the post: the post is retried, not the command', async () => {
+    const answer = await send('apply');
+    const [handed] = await invocations();
+    await injectFault(ctx.url, {
+      method: 'POST',
+      path: `/_sandbox/slack/response/${answer.key}`,
+      status: 500,
+      times: 2,
+    });
+
+    const result = await deliver(handed?.payload);
+    await deliver(handed?.payload);
+
+    expect(result).toEqual({ posted: true });
+    expect(await posts(answer.key)).toHaveLength(1);
+    expect(
+      (await ngrokCalls()).filter(
+        (entry) => entry.method === 'GET' && entry.path === '/event_streams',
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('escapes what comes from ngrok: a description cannot mention @channel', async () => {
+    await control(ctx.url, 'POST', '/seed', {
+      event_streams: [
+        {
+          description: 'evil <!channel> <@U0ALLOWED>',
+          event_type: 'http_request_complete',
+          destination_ids: [ctx.destinationIds[0]],
+        },
+      ],
+    });
+
+    const answer = await send('list evil');
+
+    expect(textOf(answer)).toContain('evil &lt;!channel&gt; &lt;@U0ALLOWED&gt;');
+    expect(textOf(answer)).not.toContain('<!channel>');
+  });
+});

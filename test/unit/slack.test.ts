@@ -66,6 +66,7 @@ describe('parseCommand', () => {
     ['get es_abc123', { kind: 'get', id: 'es_abc123' }],
     ['sample es_abc123 25%', { kind: 'sample', id: 'es_abc123', rate: 0.25 }],
     ['sample es_abc123 0.5', { kind: 'sample', id: 'es_abc123', rate: 0.5 }],
+    ['sample es_abc123 25 %', { kind: 'sample', id: 'es_abc123', rate: 0.25 }],
     ['plan', { kind: 'plan', at: null }],
     ['plan 2027-03-28T03:00:00+02:00', { kind: 'plan', at: Date.parse('2027-03-28T01:00:00Z') }],
     ['apply', { kind: 'apply' }],
@@ -142,6 +143,14 @@ describe('sectionsOf: within Slack’s limits', () => {
 });
 
 describe('isAllowedResponseUrl', () => {
+  it('treats a configured prefix as a folder: never a lookalike host', () => {
+    process.env.SLACK_RESPONSE_URL_PREFIXES = 'https://hooks.slack.com';
+
+    expect(isAllowedResponseUrl('https://hooks.slack.com/commands/x')).toBe(true);
+    expect(isAllowedResponseUrl('https://hooks.slack.com.evil.example/x')).toBe(false);
+    delete process.env.SLACK_RESPONSE_URL_PREFIXES;
+  });
+
   it('allows Slack’s hooks only, by default; never credentials or lookalikes', () => {
     delete process.env.SLACK_RESPONSE_URL_PREFIXES;
 
