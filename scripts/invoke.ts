@@ -92,7 +92,8 @@ const run = spawnSync(
   {
     stdio: ['inherit', 'pipe', 'inherit'],
     encoding: 'utf8',
-    env: { ...process.env, ...localAwsEnv(sandboxUrl, running?.lambdaUrl) },
+    // IS_OFFLINE, as serverless offline sets it: links in answers use the running API's host.
+    env: { ...process.env, ...localAwsEnv(sandboxUrl, running?.lambdaUrl), IS_OFFLINE: 'true' },
   },
 );
 process.stdout.write(run.stdout ?? '');

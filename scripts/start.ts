@@ -8,7 +8,8 @@
  * (random), SLACK_TEAM_ID (T0000LOCAL), SLACK_ALLOWED_USER_IDS (U0000LOCAL). With NGROK_API_KEY set, the functions talk to the real ngrok API
  * at NGROK_API_URL (default https://api.ngrok.com); the sandbox then only serves the secret.
  * Arguments after `npm start --` go to serverless offline (`--httpPort` and `--lambdaPort`
- * there mean the same as PORT and LAMBDA_PORT).
+ * there mean the same as PORT and LAMBDA_PORT). The API on PORT is the local API Gateway
+ * (scripts/gateway.ts), which invokes the functions through serverless offline's Lambda port.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { newCallerToken, sha256Hex } from '../lib/auth/tokens.ts';
 import { loadPolicyFile, policyPath } from '../lib/sampling/load.ts';
 import { type Sandbox, seedSamples, startSandbox } from '../sandbox/server.ts';
+import { startGateway } from './gateway.ts';
 import {
   freePort,
   isPortFree,
@@ -71,6 +73,8 @@ async function waitUntilListening(port: number, child: ChildProcess): Promise<vo
 }
 
 const passthrough = process.argv.slice(2);
+const stageIndex = passthrough.findIndex((arg) => arg === '--stage' || arg === '-s');
+const stage = (stageIndex >= 0 ? passthrough[stageIndex + 1] : undefined) ?? 'dev';
 const httpPortArg = takeOption(passthrough, 'httpPort');
 const lambdaPortArg = takeOption(passthrough, 'lambdaPort');
 const port = httpPortArg ? portOption('httpPort', httpPortArg) : portFrom('PORT', 3000);
@@ -145,6 +149,8 @@ sandbox.secrets.put(
 sandbox.dynamodb.createTable(LOCAL_IDEMPOTENCY_TABLE, ['id']);
 const lambdaUrl = `http://127.0.0.1:${lambdaPort}`;
 
+const offlineHttpPort = await freePort();
+
 // Its own build folder, so that `serverless package` (which empties .esbuild) or a second
 // stack never takes away the bundles this one serves.
 const workFolder = `.esbuild-offline/${port}`;
@@ -158,8 +164,9 @@ const offline = spawn(
     'start',
     '--host',
     '127.0.0.1',
+    // serverless offline's own HTTP server, unused (the gateway stands in for API Gateway).
     '--httpPort',
-    String(port),
+    String(offlineHttpPort),
     '--lambdaPort',
     String(lambdaPort),
     '--noSponsor',
@@ -179,6 +186,7 @@ const offline = spawn(
 );
 
 let stopping = false;
+let gatewayServer: import('node:http').Server | undefined;
 async function stop(exitCode: number): Promise<never> {
   if (!stopping) {
     stopping = true;
@@ -189,7 +197,16 @@ async function stop(exitCode: number): Promise<never> {
         // Already gone.
       }
     }
-    await sandbox.close();
+    await Promise.all([
+      sandbox.close(),
+      new Promise((resolve) => {
+        if (!gatewayServer) resolve(undefined);
+        else {
+          gatewayServer.close(resolve);
+          gatewayServer.closeAllConnections();
+        }
+      }),
+    ]);
     rmSync(STATE_FILE, { force: true });
     rmSync(workFolder, { recursive: true, force: true });
   }
@@ -205,7 +222,13 @@ offline.on('exit', (code) => {
   }
 });
 
-await waitUntilListening(port, offline);
+await waitUntilListening(lambdaPort, offline);
+const gateway = await startGateway({
+  port,
+  lambdaUrl,
+  functionPrefix: `ngrok-event-streams-${stage}-`,
+}).catch((error: Error) => fail(`The local API Gateway could not start: ${error.message}`));
+gatewayServer = gateway;
 const apiUrl = `http://127.0.0.1:${port}`;
 const state: LocalStackState = {
   apiUrl,

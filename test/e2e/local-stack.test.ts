@@ -324,7 +324,8 @@ describe('npm start: the local stack over HTTP', () => {
     await stack.waitForLine((line) => line.correlation_id === getId && line.message === 'request');
 
     expect(updated.status).toBe(200);
-    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    // The local API Gateway's request id, as API Gateway's: also its apigw-requestid header.
+    expect(requestId).toBe(updated.headers.get('apigw-requestid'));
     expect(getId).not.toBe(requestId);
     const lines = ofRequest(requestId);
     expect(lines.filter((line) => line.message === 'request')).toEqual([
@@ -497,6 +498,70 @@ describe('npm start: the local stack over HTTP', () => {
         changes: { sampling_rate: { before: 0.33, after: sample.desired_rate } },
       }),
     ]);
+  });
+
+  it('holds 200 concurrent requests, every answer correct', async () => {
+    // ngrok's (and the sandbox's) 120 requests a minute would answer most of them 429.
+    await control(stack.sandboxUrl, 'PATCH', '/config', { rate_limit: false });
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, index) =>
+        index % 4 === 3
+          ? call('GET', `/event-streams/${SAMPLE_STREAM}`, { token: 'nes_not-a-caller' })
+          : call('GET', `/event-streams/${SAMPLE_STREAM}`),
+      ),
+    );
+
+    for (const [index, answer] of answers.entries()) {
+      if (index % 4 === 3) expectProblem(answer, 401);
+      else {
+        expect(answer.status).toBe(200);
+        expect(answer.json.id).toBe(SAMPLE_STREAM);
+      }
+    }
+    expect(new Set(answers.map((answer) => answer.headers.get('x-request-id'))).size).toBe(200);
+    await control(stack.sandboxUrl, 'PATCH', '/config', {
+      rate_limit: { limit: 120, window_seconds: 60 },
+    });
+  });
+
+  it('refuses what the deployed service refuses: a JSON string, no Content-Type, two Authorization headers', async () => {
+    const body = JSON.stringify(newStream());
+    const jsonString = await call('POST', '/event-streams', { rawBody: JSON.stringify(body) });
+    const untyped = await fetch(`${stack.apiUrl}/event-streams`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SAMPLE_TOKEN}` },
+      body: new Blob([body]),
+    });
+    const { hostname, port } = new URL(stack.apiUrl);
+    const twice = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          hostname,
+          port,
+          path: '/event-streams',
+          headers: [
+            ['host', `${hostname}:${port}`],
+            ['authorization', 'Bearer nes_someone-else'],
+            ['authorization', `Bearer ${SAMPLE_TOKEN}`],
+          ].flat(),
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    const nowhere = await call('GET', '/no-such-route');
+
+    expectProblem(jsonString, 400);
+    expect(jsonString.json.errors).toEqual([{ field: 'body', message: 'must be a JSON object' }]);
+    expect(untyped.status).toBe(415);
+    expect(twice).toBe(401);
+    expect(nowhere.status).toBe(404);
+    expect(nowhere.json).toEqual({ message: 'Not Found' });
+    expect(await ngrokCalls()).toEqual([]);
   });
 
   it('runs each sample event with `serverless invoke local` against the running sandbox', async () => {
