@@ -15,6 +15,7 @@ import { newId } from './ids.ts';
 import { handleApiRequest, NgrokState } from './ngrok-api.ts';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.ts';
 import { SecretsStore } from './secrets-manager.ts';
+import { type AwsCredentials, verifySigV4 } from './sigv4.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const CONTROL_PREFIX = '/_sandbox';
@@ -32,6 +33,11 @@ export interface SandboxOptions {
   secrets?: Record<string, string>;
   /** DynamoDB tables, by name: their key attribute names (partition key first). */
   tables?: Record<string, string[]>;
+  /**
+   * The only AWS credentials its AWS stand-ins accept (SigV4). Default: a random pair, in
+   * `sandbox.awsCredentials`, for the functions' environment.
+   */
+  awsCredentials?: AwsCredentials;
   /**
    * Accept `beforeId` for `before_id`: the official TypeScript SDK (0.3.0 to 0.17.0) pages with
    * it (docs/ngrok-api.md §3). Off by default: the API refuses unknown query parameters.
@@ -62,6 +68,8 @@ export interface Sandbox {
   state: NgrokState;
   secrets: SecretsStore;
   dynamodb: DynamoStore;
+  /** What AWS SDK clients pointed at the sandbox must sign with. */
+  awsCredentials: AwsCredentials;
   faults: FaultList;
   requests: RequestLogEntry[];
   close(): Promise<void>;
@@ -172,6 +180,13 @@ function send(
     .end(text);
 }
 
+/** `localhost`, `127.x.y.z` or `[::1]`, with or without a port. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.replace(/:\d{1,5}$/, '').toLowerCase();
+  return name === 'localhost' || name === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(name);
+}
+
 function mediaType(header: string | undefined): string | undefined {
   return header?.split(';')[0]?.trim().toLowerCase();
 }
@@ -179,6 +194,10 @@ function mediaType(header: string | undefined): string | undefined {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const state = new NgrokState();
   const secrets = new SecretsStore();
+  const awsCredentials: AwsCredentials = options.awsCredentials ?? {
+    accessKeyId: `AKIASANDBOX${randomBytes(6).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64url'),
+  };
   const dynamodb = new DynamoStore();
   for (const [name, keys] of Object.entries(options.tables ?? {})) dynamodb.createTable(name, keys);
   /** Asynchronous Lambda invocations received (Invoke with X-Amz-Invocation-Type: Event). */
@@ -313,6 +332,30 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return;
     }
 
+    if (entry.api !== 'ngrok') {
+      const verdict = verifySigV4(
+        {
+          method,
+          rawPath: (request.url ?? '/').split('?')[0] ?? '/',
+          rawQuery: (request.url ?? '').split('?')[1] ?? '',
+          headers: request.headers,
+          body: rawBody,
+        },
+        awsCredentials,
+      );
+      if (!verdict.ok) {
+        finish(verdict.status);
+        send(
+          response,
+          verdict.status,
+          { __type: verdict.type, message: verdict.message },
+          { 'x-amzn-errortype': verdict.type },
+          'application/x-amz-json-1.1',
+        );
+        return;
+      }
+    }
+
     const fault = faults.take(method, url.pathname);
     // The request is still acted on after the delay even if its caller gave up, as a real
     // server would; only closing the sandbox cuts the wait short.
@@ -430,7 +473,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       requests.length = 0;
       return [200, { requests }];
     }
-    if (route === 'GET /config') return [200, config];
+    // The API keys are not shown: the sandbox may be started with a real one (NGROK_API_KEY mode
+    // keeps it in the local secret, which only signed AWS requests read).
+    const shown = () => {
+      const { api_keys, ...rest } = config;
+      return { ...rest, api_key_count: api_keys.length };
+    };
+    if (route === 'GET /config') return [200, shown()];
     if (route === 'PATCH /config') {
       if (fields.api_keys !== undefined) {
         const keys = fields.api_keys;
@@ -454,7 +503,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (fields.accept_before_id_camel_case !== undefined) {
         config.accept_before_id_camel_case = fields.accept_before_id_camel_case === true;
       }
-      return [200, config];
+      return [200, shown()];
     }
     if (route === 'GET /secrets') return [200, { names: secrets.names() }];
     const secretName = /^(PUT|DELETE) \/secrets\/(.+)$/.exec(route);
@@ -523,6 +572,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://sandbox');
+    if (!isLoopbackHost(request.headers.host)) {
+      // DNS rebinding: a web page whose name points at 127.0.0.1 sends its own Host.
+      send(response, 403, {
+        error: 'The sandbox answers only requests addressed to a loopback host.',
+      });
+      return;
+    }
     try {
       if (url.pathname === CONTROL_PREFIX || url.pathname.startsWith(`${CONTROL_PREFIX}/`)) {
         if (url.pathname.replace(/\/$/, '') === CONTROL_PREFIX) {
@@ -560,6 +616,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     state,
     secrets,
     dynamodb,
+    awsCredentials,
     faults,
     requests,
     close: () =>

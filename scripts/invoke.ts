@@ -93,7 +93,15 @@ const run = spawnSync(
     stdio: ['inherit', 'pipe', 'inherit'],
     encoding: 'utf8',
     // IS_OFFLINE, as serverless offline sets it: links in answers use the running API's host.
-    env: { ...process.env, ...localAwsEnv(sandboxUrl, running?.lambdaUrl), IS_OFFLINE: 'true' },
+    env: {
+      ...process.env,
+      ...localAwsEnv(
+        sandboxUrl,
+        running?.aws ?? { accessKeyId: 'local', secretAccessKey: 'local' },
+        running?.lambdaUrl,
+      ),
+      IS_OFFLINE: 'true',
+    },
   },
 );
 process.stdout.write(run.stdout ?? '');

@@ -23,6 +23,8 @@ export interface LocalStackState {
   pid: number;
   /** The local Slack app: what `npm run slack` signs and sends as (local secrets only). */
   slack: { signing_secret: string; team_id: string; user_ids: string[] };
+  /** The sandbox's AWS credentials, for `npm run invoke` (local only). */
+  aws: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** The Slack worker's idempotency table, as serverless.yml names it for the stage `dev`. */
@@ -49,13 +51,18 @@ export function readLocalStackState(): LocalStackState | undefined {
  * The environment that points the real AWS SDK at the sandbox's Secrets Manager, with dummy
  * credentials (serverless-offline hands AWS_* variables to the functions).
  */
-export function localAwsEnv(sandboxUrl: string, lambdaUrl?: string): NodeJS.ProcessEnv {
+export function localAwsEnv(
+  sandboxUrl: string,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  lambdaUrl?: string,
+): NodeJS.ProcessEnv {
   return {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: sandboxUrl,
     AWS_ENDPOINT_URL_DYNAMODB: sandboxUrl,
     ...(lambdaUrl ? { AWS_ENDPOINT_URL_LAMBDA: lambdaUrl } : {}),
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    // The sandbox's own credentials: it answers only requests signed with them.
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_SESSION_TOKEN: '',
     AWS_PROFILE: '',
     AWS_REGION: 'us-east-1',

@@ -179,7 +179,7 @@ const offline = spawn(
   {
     // serverless-offline hands AWS_* variables to the functions: the real Secrets Manager client
     // then reads the secret from the sandbox, with dummy credentials.
-    env: { ...process.env, ...localAwsEnv(sandbox.url, lambdaUrl) },
+    env: { ...process.env, ...localAwsEnv(sandbox.url, sandbox.awsCredentials, lambdaUrl) },
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true,
   },
@@ -236,6 +236,7 @@ const state: LocalStackState = {
   lambdaUrl,
   pid: process.pid,
   slack,
+  aws: sandbox.awsCredentials,
 };
 writeFileSync(STATE_FILE, `${JSON.stringify(state)}\n`, { mode: 0o600 });
 

@@ -18,8 +18,6 @@ const SHAPES: readonly RegExp[] = [
   /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
   // Slack response_urls let anyone who holds them post to a channel.
   /https:\/\/hooks\.slack\.com\/[^\s"'<>]*/gi,
-  // …and the local stack's stand-in for them.
-  /https?:\/\/[^\s"'<>/]+\/_sandbox\/slack\/response\/[^\s"'<>]*/gi,
 ];
 
 const values = new Set<string>();

@@ -149,6 +149,7 @@ export async function storeServiceSecret(
 export async function configureService(
   sandboxUrl: string,
   ngrokApiKey: string,
+  awsCredentials: { accessKeyId: string; secretAccessKey: string },
 ): Promise<ServiceTokens> {
   const tokens = { write: newCallerToken(), read: newCallerToken() };
   registerSecret(tokens.write, tokens.read, ngrokApiKey);
@@ -157,8 +158,8 @@ export async function configureService(
     SECRET_ID: SECRET_NAME,
     NGROK_API_URL: sandboxUrl,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: sandboxUrl,
-    AWS_ACCESS_KEY_ID: 'sandbox',
-    AWS_SECRET_ACCESS_KEY: 'sandbox',
+    AWS_ACCESS_KEY_ID: awsCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: awsCredentials.secretAccessKey,
     AWS_REGION: 'us-east-1',
   });
   return tokens;

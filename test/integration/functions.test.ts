@@ -29,7 +29,7 @@ const savedEnv = { ...process.env };
 
 beforeEach(async () => {
   clearCaches();
-  tokens = await configureService(ctx.url, ctx.apiKey);
+  tokens = await configureService(ctx.url, ctx.apiKey, ctx.sandbox.awsCredentials);
 });
 afterAll(() => {
   process.env = savedEnv;

@@ -87,7 +87,7 @@ async function patches() {
 
 beforeEach(async () => {
   clearCaches();
-  tokens = await configureService(ctx.url, ctx.apiKey);
+  tokens = await configureService(ctx.url, ctx.apiKey, ctx.sandbox.awsCredentials);
   process.env.SAMPLING_REQUESTS_PER_MINUTE = '6000';
   usePolicy(Date.now());
   const [webA, webB, webC, apiX, other, pinned] = await seed([

@@ -21,7 +21,7 @@ beforeAll(() => {
   db = new DynamoDBClient({
     endpoint: ctx.url,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    credentials: ctx.sandbox.awsCredentials,
   });
 });
 beforeEach(async () => {

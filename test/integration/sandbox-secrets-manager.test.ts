@@ -20,8 +20,8 @@ const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]
 
 beforeEach(() => {
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = ctx.url;
-  process.env.AWS_ACCESS_KEY_ID = 'sandbox';
-  process.env.AWS_SECRET_ACCESS_KEY = 'sandbox';
+  process.env.AWS_ACCESS_KEY_ID = ctx.sandbox.awsCredentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = ctx.sandbox.awsCredentials.secretAccessKey;
   process.env.AWS_REGION = 'eu-west-1';
 });
 afterEach(() => {
@@ -99,5 +99,70 @@ describe('Sandbox: Secrets Manager GetSecretValue', () => {
 
     expect(response.status).toBe(400);
     expect(response.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+  });
+
+  it('answers only requests signed with its own credentials (SigV4), and says why not', async () => {
+    await control(ctx.url, 'PUT', '/secrets/ngrok-event-streams', { secret_string: secretJson });
+    const read = (credentials: { accessKeyId: string; secretAccessKey: string }) =>
+      new SecretsManagerClient({ credentials }).send(
+        new GetSecretValueCommand({ SecretId: 'ngrok-event-streams' }),
+      );
+
+    await expect(
+      read({ accessKeyId: ctx.sandbox.awsCredentials.accessKeyId, secretAccessKey: 'guessed' }),
+    ).rejects.toMatchObject({
+      name: 'InvalidSignatureException',
+      $metadata: { httpStatusCode: 403 },
+    });
+    await expect(read({ accessKeyId: 'AKIAOTHER', secretAccessKey: 'x' })).rejects.toMatchObject({
+      name: 'UnrecognizedClientException',
+    });
+    expect((await read(ctx.sandbox.awsCredentials)).SecretString).toBe(secretJson);
+  });
+
+  it('refuses a request whose body was changed after it was signed', async () => {
+    await control(ctx.url, 'PUT', '/secrets/ngrok-event-streams', { secret_string: secretJson });
+    const client = new SecretsManagerClient({ credentials: ctx.sandbox.awsCredentials });
+    client.middlewareStack.addRelativeTo(
+      ((next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+        const { request } = args as { request: { body: string } };
+        request.body = request.body.replace('ngrok-event-streams', 'ngrok-event-streamz');
+        return next(args);
+      }) as never,
+      { relation: 'after', toMiddleware: 'awsAuthMiddleware', name: 'tamper' },
+    );
+
+    await expect(
+      client.send(new GetSecretValueCommand({ SecretId: 'ngrok-event-streams' })),
+    ).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+  });
+
+  it('refuses a Host that is not a loopback name (DNS rebinding), on every route', async () => {
+    const { request } = await import('node:http');
+    const statusFor = (path: string, host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const url = new URL(ctx.url);
+        const req = request(
+          { hostname: url.hostname, port: url.port, path, headers: { host } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+
+    expect(await statusFor('/_sandbox/config', 'evil.example')).toBe(403);
+    expect(await statusFor('/event_streams', 'rebind.evil.example:4010')).toBe(403);
+    expect(await statusFor('/_sandbox/config', `localhost:${new URL(ctx.url).port}`)).toBe(200);
+  });
+
+  it('does not show the ngrok API keys in its config', async () => {
+    const config = await control<Record<string, unknown>>(ctx.url, 'GET', '/config');
+
+    expect(config).not.toHaveProperty('api_keys');
+    expect(config.api_key_count).toBe(1);
+    expect(JSON.stringify(config)).not.toContain(ctx.apiKey);
   });
 });

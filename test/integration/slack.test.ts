@@ -55,7 +55,7 @@ async function slackSettings(settings: Record<string, unknown>) {
 
 beforeEach(async () => {
   clearCaches();
-  tokens = await configureService(ctx.url, ctx.apiKey);
+  tokens = await configureService(ctx.url, ctx.apiKey, ctx.sandbox.awsCredentials);
   await slackSettings({
     signing_secret: SIGNING_SECRET,
     team_ids: [TEAM],
