@@ -10,4 +10,7 @@ module.exports = {
   setupFiles: ['<rootDir>/test/setup/env.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/setup/logs.ts'],
   testTimeout: 20000,
+  // Two workers on this machine's two cores (the default keeps one for itself): the slow files
+  // (end to end, the fault matrix) wait mostly on child processes and timers.
+  maxWorkers: 2,
 };

@@ -375,15 +375,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     let body: unknown;
     let headers: Record<string, string> = {};
     let contentType: string | undefined;
-    if (entry.api === 'secretsmanager' && fault?.status === undefined) {
+    if (entry.api !== 'ngrok' && fault?.status !== undefined) {
+      // An AWS service's own error shape: `__type` (the fault's error_code, e.g.
+      // ThrottlingException) and x-amzn-ErrorType.
+      const type =
+        fault.error_code ?? (fault.status >= 500 ? 'InternalFailure' : 'ValidationException');
+      status = fault.status;
+      body = { __type: type, message: `Injected fault: HTTP ${fault.status}.` };
+      headers = { 'x-amzn-errortype': type };
+      contentType = 'application/x-amz-json-1.1';
+    } else if (entry.api === 'secretsmanager') {
       const answer = secrets.handle(String(amzTarget), request.headers, rawBody);
       ({ status, body, headers } = answer);
       contentType = answer.headers['content-type'];
-    } else if (entry.api === 'dynamodb' && fault?.status === undefined) {
+    } else if (entry.api === 'dynamodb') {
       const answer = dynamodb.handle(String(amzTarget), rawBody);
       ({ status, body, headers } = answer);
       contentType = answer.headers['content-type'];
-    } else if (entry.api === 'lambda' && fault?.status === undefined) {
+    } else if (entry.api === 'lambda') {
       // Lambda's Invoke: an asynchronous one is queued (202); the sandbox runs no function, it
       // records the event for the test to deliver (GET /_sandbox/lambda/invocations).
       const type = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');

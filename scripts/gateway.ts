@@ -114,7 +114,9 @@ function eventOf(
     else headers[name] = values.join(',');
   }
   const query: Record<string, string[]> = {};
-  for (const [name, value] of new URLSearchParams(rawQueryString)) (query[name] ??= []).push(value);
+  for (const [name, value] of new URLSearchParams(rawQueryString)) {
+    query[name] = [...(query[name] ?? []), value];
+  }
   const contentType = headers['content-type'] ?? '';
   const isText = TEXT_TYPES.test(contentType);
   const now = new Date();

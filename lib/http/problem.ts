@@ -93,7 +93,7 @@ export const payloadTooLarge = (maxBytes: number) =>
  */
 export function safeNgrokMessage(message: string, errorCode: string | undefined): string {
   const generic = `ngrok refused the request${errorCode ? ` (${errorCode})` : ''}.`;
-  const printable = message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const printable = message.replace(/\p{Cc}+/gu, ' ').trim();
   if (printable === '' || printable.length > 500) return generic;
   if (redact(printable) !== printable) return generic;
   if (/[A-Za-z0-9+/_=-]{32,}/.test(printable.replace(/\bhttps?:\/\/\S+/gi, ''))) return generic;

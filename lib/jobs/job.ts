@@ -19,6 +19,10 @@ import { loadServiceSecret, type ServiceSecret } from '../secrets/service-secret
 export interface JobContext extends Context {
   serviceSecret: ServiceSecret;
   record: { ngrokCalls: CallReport[] };
+  /** Set by the job's own middleware: the event, parsed. */
+  jobInput?: unknown;
+  started?: number;
+  reported?: boolean;
 }
 
 export interface JobOutcome<T> {
@@ -37,39 +41,27 @@ export class JobInputError extends Error {
   }
 }
 
-export function job<S extends z.ZodMiniType, T>(
-  spec: {
-    operation: string;
-    input: S;
-    /** More middlewares, after the logger's (e.g. idempotency). */
-    middlewares?: MiddlewareObj<unknown, T, Error, JobContext>[];
-  },
-  run: (input: z.infer<S>, context: JobContext) => Promise<JobOutcome<T>>,
-) {
-  const handler = async (event: unknown, context: JobContext): Promise<T> => {
-    const started = performance.now();
-    // A schedule's execution id, or the Slack command's request id: ties the lines together.
-    const ids = (event ?? {}) as { execution_id?: unknown; request_id?: unknown };
-    const correlation = [ids.execution_id, ids.request_id].find((id) => typeof id === 'string');
-    logger.setCorrelationId((correlation as string | undefined) ?? context.awsRequestId);
-    metrics.addDimension('operation', spec.operation);
-    context.record = { ngrokCalls: [] };
-    const finish = (level: 'info' | 'error', fields: Record<string, unknown>) => {
-      const calls = context.record.ngrokCalls;
-      logger[level]('run', {
-        operation: spec.operation,
-        ...fields,
-        duration_ms: Math.round(performance.now() - started),
-        ngrok: {
-          calls: calls.length,
-          retries: calls.reduce((sum, call) => sum + Math.max(0, call.attempts - 1), 0),
-          failed: calls.filter((call) => call.error !== undefined).length,
-        },
-      });
-      metrics.addMetric('Runs', MetricUnit.Count, 1);
-    };
-    let reported = false;
-    try {
+/**
+ * Checks the event against the job's schema before anything else runs (idempotency included),
+ * and writes the `run` line of a job that failed before its handler could.
+ */
+function jobInput<S extends z.ZodMiniType, T>(
+  spec: { operation: string; input: S },
+  finish: (context: JobContext, level: 'info' | 'error', fields: Record<string, unknown>) => void,
+): MiddlewareObj<unknown, T, Error, JobContext> {
+  return {
+    before: (request) => {
+      const { event, context } = request;
+      context.started = performance.now();
+      // A schedule's execution id, or the Slack command's request id: ties the lines together.
+      const ids = (event ?? {}) as { execution_id?: unknown; request_id?: unknown };
+      const correlation = [ids.execution_id, ids.request_id].find(
+        (id) => typeof id === 'string' && id !== '',
+      );
+      logger.setCorrelationId((correlation as string | undefined) ?? context.awsRequestId);
+      metrics.addDimension('operation', spec.operation);
+      context.record = { ngrokCalls: [] };
+      context.reported = false;
       const parsed = spec.input.safeParse(event);
       if (!parsed.success) {
         const where = parsed.error.issues.map(
@@ -77,23 +69,58 @@ export function job<S extends z.ZodMiniType, T>(
         );
         throw new JobInputError(`The event is not valid: ${where.join('; ')}`);
       }
-      context.serviceSecret = await loadServiceSecret();
-      const outcome = await run(parsed.data, context);
-      finish(outcome.failure ? 'error' : 'info', {
-        ...outcome.report,
-        ...(outcome.failure ? { error: outcome.failure } : {}),
-      });
-      reported = true;
-      if (outcome.failure) throw outcome.failure;
-      return outcome.result;
-    } catch (error) {
-      if (!reported) finish('error', { error });
-      throw error;
-    }
+      context.jobInput = parsed.data;
+    },
+    onError: (request) => {
+      if (!request.context.reported) finish(request.context, 'error', { error: request.error });
+    },
+  };
+}
+
+export function job<S extends z.ZodMiniType, T>(
+  spec: {
+    operation: string;
+    input: S;
+    /** More middlewares, after the event is checked (e.g. idempotency). */
+    middlewares?: MiddlewareObj<unknown, T, Error, JobContext>[];
+  },
+  run: (input: z.infer<S>, context: JobContext) => Promise<JobOutcome<T>>,
+) {
+  const finish = (
+    context: JobContext,
+    level: 'info' | 'error',
+    fields: Record<string, unknown>,
+  ) => {
+    const calls = context.record?.ngrokCalls ?? [];
+    logger[level]('run', {
+      operation: spec.operation,
+      ...fields,
+      duration_ms: Math.round(performance.now() - (context.started ?? performance.now())),
+      ngrok: {
+        calls: calls.length,
+        retries: calls.reduce((sum, call) => sum + Math.max(0, call.attempts - 1), 0),
+        failed: calls.filter((call) => call.error !== undefined).length,
+      },
+    });
+    metrics.addMetric('Runs', MetricUnit.Count, 1);
+    context.reported = true;
+  };
+  const handler = async (_event: unknown, context: JobContext): Promise<T> => {
+    context.serviceSecret = await loadServiceSecret({
+      timeoutMs: context.getRemainingTimeInMillis() - 1_000,
+    });
+    const outcome = await run(context.jobInput as z.infer<S>, context);
+    finish(context, outcome.failure ? 'error' : 'info', {
+      ...outcome.report,
+      ...(outcome.failure ? { error: outcome.failure } : {}),
+    });
+    if (outcome.failure) throw outcome.failure;
+    return outcome.result;
   };
   const chain = middy<unknown, T, Error, JobContext>()
     .use(logMetrics(metrics))
-    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+    .use(jobInput<S, T>(spec, finish));
   for (const middleware of spec.middlewares ?? []) chain.use(middleware);
   return chain.handler(handler);
 }

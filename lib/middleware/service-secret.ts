@@ -7,7 +7,10 @@ import type { ApiMiddleware, ApiRequest } from './types.ts';
 
 export function serviceSecret(): ApiMiddleware {
   const serviceSecretBefore = async (request: ApiRequest) => {
-    request.context.serviceSecret = await loadServiceSecret();
+    // Time is kept back for the answer: a read that would take longer fails as a 500 in time.
+    request.context.serviceSecret = await loadServiceSecret({
+      timeoutMs: request.context.getRemainingTimeInMillis() - 500,
+    });
   };
   return { before: serviceSecretBefore };
 }

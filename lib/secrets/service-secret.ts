@@ -41,6 +41,16 @@ export const ServiceSecret = z.object({
 });
 export type ServiceSecret = z.infer<typeof ServiceSecret>;
 
+/** How long a read of the secret may take before the request fails (500) instead of hanging. */
+export const READ_TIMEOUT_MS = 2_000;
+
+class SecretReadTimeout extends Error {
+  constructor() {
+    super('Secrets Manager did not answer in time');
+    this.name = 'SecretReadTimeout';
+  }
+}
+
 /** The secret could not be read or is not of the documented form. Its message holds no value. */
 export class ServiceSecretError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -53,19 +63,40 @@ export class ServiceSecretError extends Error {
  * The service's secret, from the container's cache while it is fresh.
  * `refresh: true` reads it again (after ngrok refused the key: it may have been rotated).
  */
-export async function loadServiceSecret({ refresh = false } = {}): Promise<ServiceSecret> {
+export async function loadServiceSecret({
+  refresh = false,
+  timeoutMs = READ_TIMEOUT_MS,
+}: {
+  refresh?: boolean;
+  /** At most READ_TIMEOUT_MS: a Lambda with less time left passes what it has. */
+  timeoutMs?: number;
+} = {}): Promise<ServiceSecret> {
   let raw: unknown;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    raw = await getSecret(secretId(), {
-      maxAge: secretCacheSeconds(),
-      forceFetch: refresh,
-      transform: 'json',
-    });
+    // Secrets Manager that does not answer must not hold the request past its deadline: the
+    // read is given READ_TIMEOUT_MS (the SDK's own retries, e.g. after throttling, included).
+    raw = await Promise.race([
+      getSecret(secretId(), {
+        maxAge: secretCacheSeconds(),
+        forceFetch: refresh,
+        transform: 'json',
+      }),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new SecretReadTimeout()),
+          Math.max(0, Math.min(timeoutMs, READ_TIMEOUT_MS)),
+        );
+        timer.unref();
+      }),
+    ]);
   } catch (cause) {
     throw new ServiceSecretError(
       `The service's secret could not be read: ${(cause as Error).name}`,
       { cause },
     );
+  } finally {
+    clearTimeout(timer);
   }
   const result = ServiceSecret.safeParse(raw);
   if (!result.success) {

@@ -26,7 +26,7 @@ const INLINE_UNTIL_MS = 1_700;
 const MIN_INLINE_MS = 300;
 
 /** When the request reached API Gateway; the handler's start if the event does not say. */
-function arrival(context: SlackContext, started: number, timeEpoch: unknown): number {
+function arrival(started: number, timeEpoch: unknown): number {
   return typeof timeEpoch === 'number' && timeEpoch <= started && timeEpoch > started - 10_000
     ? timeEpoch
     : started;
@@ -73,7 +73,7 @@ export async function answerSlashCommand(
   context: SlackContext,
   timeEpoch?: unknown,
 ): Promise<SlackMessage> {
-  const until = arrival(context, Date.now(), timeEpoch) + INLINE_UNTIL_MS;
+  const until = arrival(Date.now(), timeEpoch) + INLINE_UNTIL_MS;
   const command = parseCommand(payload.text);
   if (CHANGING.has(command.kind) && !mayChange(context, payload.user_id)) {
     context.record.note = 'the user may not change streams';

@@ -690,12 +690,12 @@ describe('Functions: hardening (each case failed before its fix)', () => {
         token: tokens.write,
       }),
     );
-    const constructor = await create({ ...newStream(), constructor: { prototype: {} } });
+    const constructorKey = await create({ ...newStream(), constructor: { prototype: {} } });
 
     expectProblem(proto, 400, 'validation-failed');
     expect(proto.json.errors).toEqual([{ field: 'body.__proto__', message: 'is not allowed' }]);
-    expectProblem(constructor, 400, 'validation-failed');
-    expect(constructor.json.errors).toEqual([
+    expectProblem(constructorKey, 400, 'validation-failed');
+    expect(constructorKey.json.errors).toEqual([
       { field: 'body.constructor', message: 'is not allowed' },
     ]);
     expect(await ngrokRequests()).toEqual([]);

@@ -1,0 +1,312 @@
+/**
+ * Every fault of ngrok and of Secrets Manager, on every route that uses them (the handlers
+ * in-process, the faults injected in the sandbox): each gives the status the README's table
+ * documents, within the function's deadline, and a create is never made twice.
+ */
+import { clearCaches } from '@aws-lambda-powertools/parameters';
+import { handler as applySampling } from '../../functions/applySampling.ts';
+import { handler as createEventStream } from '../../functions/createEventStream.ts';
+import { handler as deleteEventStream } from '../../functions/deleteEventStream.ts';
+import { handler as getEventStream } from '../../functions/getEventStream.ts';
+import { handler as getSamplingPlan } from '../../functions/getSamplingPlan.ts';
+import { handler as listEventDestinations } from '../../functions/listEventDestinations.ts';
+import { handler as listEventStreams } from '../../functions/listEventStreams.ts';
+import { handler as slackCommand } from '../../functions/slackCommand.ts';
+import { handler as updateEventStream } from '../../functions/updateEventStream.ts';
+import { Problem } from '../../lib/schemas/problem.ts';
+import { slackSignature } from '../../lib/slack/signature.ts';
+import {
+  apiEvent,
+  configureService,
+  invoke,
+  lambdaContext,
+  SECRET_NAME,
+  type ServiceTokens,
+  storeServiceSecret,
+} from '../helpers/lambda.ts';
+import { registerSecret } from '../helpers/logs.ts';
+import { control, injectFault, seedStreams, useSandbox } from '../helpers/sandbox.ts';
+
+jest.setTimeout(60_000);
+
+const ctx = useSandbox();
+const SIGNING_SECRET = 'fault-matrix-signing-secret';
+/** The function's time: faults that hang are cut short within it. */
+const DEADLINE_MS = 1_500;
+let tokens: ServiceTokens;
+let streamId: string;
+const savedEnv = { ...process.env };
+
+beforeAll(() => registerSecret(SIGNING_SECRET));
+beforeEach(async () => {
+  clearCaches();
+  tokens = await configureService(ctx.url, ctx.apiKey, ctx.sandbox.awsCredentials);
+  await storeServiceSecret(ctx.url, ctx.apiKey, tokens, {
+    slack: { signing_secret: SIGNING_SECRET, team_ids: ['T0F'], allowed_user_ids: ['U0F'] },
+  });
+  Object.assign(process.env, {
+    SLACK_RESPONSE_URL_PREFIXES: `${ctx.url}/_sandbox/slack/response/`,
+  });
+  [streamId] = (await seedStreams(ctx.url, ctx.destinationIds[0] as string, 1)) as [string];
+});
+afterAll(() => {
+  process.env = savedEnv;
+});
+
+interface Route {
+  name: string;
+  handler: unknown;
+  /** The ngrok path its (first) call uses, for the fault. */
+  ngrokPath: string;
+  event: () => ReturnType<typeof apiEvent>;
+}
+
+const withBody = (
+  method: string,
+  route: string,
+  body: unknown,
+  pathParameters?: Record<string, string>,
+) =>
+  apiEvent({
+    method,
+    route,
+    body,
+    token: tokens.write,
+    ...(pathParameters ? { pathParameters } : {}),
+  });
+
+const ROUTES: Route[] = [
+  {
+    name: 'POST /event-streams',
+    handler: createEventStream,
+    ngrokPath: '/event_streams',
+    event: () =>
+      withBody('POST', '/event-streams', {
+        event_type: 'http_request_complete',
+        destination_ids: [ctx.destinationIds[0]],
+        description: 'fault matrix',
+      }),
+  },
+  {
+    name: 'GET /event-streams',
+    handler: listEventStreams,
+    ngrokPath: '/event_streams',
+    event: () => apiEvent({ method: 'GET', route: '/event-streams', token: tokens.read }),
+  },
+  {
+    name: 'GET /event-streams/{id}',
+    handler: getEventStream,
+    ngrokPath: '/event_streams/*',
+    event: () =>
+      apiEvent({
+        method: 'GET',
+        route: '/event-streams/{id}',
+        pathParameters: { id: streamId },
+        token: tokens.read,
+      }),
+  },
+  {
+    name: 'PATCH /event-streams/{id}',
+    handler: updateEventStream,
+    ngrokPath: '/event_streams/*',
+    event: () => withBody('PATCH', '/event-streams/{id}', { sampling_rate: 0.5 }, { id: streamId }),
+  },
+  {
+    name: 'DELETE /event-streams/{id}',
+    handler: deleteEventStream,
+    ngrokPath: '/event_streams/*',
+    event: () =>
+      apiEvent({
+        method: 'DELETE',
+        route: '/event-streams/{id}',
+        pathParameters: { id: streamId },
+        token: tokens.write,
+      }),
+  },
+  {
+    name: 'GET /event-destinations',
+    handler: listEventDestinations,
+    ngrokPath: '/event_destinations',
+    event: () => apiEvent({ method: 'GET', route: '/event-destinations', token: tokens.read }),
+  },
+  {
+    name: 'GET /sampling/plan',
+    handler: getSamplingPlan,
+    ngrokPath: '/event_streams',
+    event: () => apiEvent({ method: 'GET', route: '/sampling/plan', token: tokens.read }),
+  },
+  {
+    name: 'POST /sampling/apply',
+    handler: applySampling,
+    ngrokPath: '/event_streams',
+    event: () => withBody('POST', '/sampling/apply', { dry_run: false }),
+  },
+];
+
+interface Fault {
+  name: string;
+  fault: Record<string, unknown>;
+  /** The status the route answers; a Retry-After it must carry. */
+  status: number;
+  retryAfter?: string;
+}
+
+const NGROK_FAULTS: Fault[] = [
+  {
+    name: 'ngrok 429 with Retry-After',
+    fault: { status: 429, retry_after: 120, error_code: 'ERR_NGROK_226', times: 10 },
+    status: 429,
+    retryAfter: '120',
+  },
+  {
+    name: 'ngrok 429 without Retry-After',
+    fault: { status: 429, error_code: 'ERR_NGROK_226', times: 10 },
+    status: 429,
+    retryAfter: '60',
+  },
+  { name: 'ngrok 500', fault: { status: 500, times: 10 }, status: 502 },
+  { name: 'ngrok 502', fault: { status: 502, times: 10 }, status: 502 },
+  { name: 'ngrok 503', fault: { status: 503, times: 10 }, status: 502 },
+  { name: 'ngrok hangs past the deadline', fault: { delay_ms: 20_000, times: 10 }, status: 504 },
+  {
+    name: 'the connection drops before ngrok acts',
+    fault: { drop: 'before', times: 10 },
+    status: 502,
+  },
+  {
+    name: 'the connection drops after ngrok acted',
+    fault: { drop: 'after', times: 10 },
+    status: 502,
+  },
+  {
+    name: 'ngrok answers 200 with a page',
+    fault: { status: 200, body: '<html>maintenance</html>', times: 10 },
+    status: 502,
+  },
+];
+
+const SECRET_FAULTS: Fault[] = [
+  {
+    name: 'Secrets Manager: secret not found',
+    fault: { status: 400, error_code: 'ResourceNotFoundException', times: 10 },
+    status: 500,
+  },
+  {
+    name: 'Secrets Manager: throttled',
+    fault: { status: 400, error_code: 'ThrottlingException', times: 10 },
+    status: 500,
+  },
+  { name: 'Secrets Manager hangs', fault: { delay_ms: 20_000, times: 10 }, status: 500 },
+];
+
+async function streamsNamed(description: string): Promise<number> {
+  return [...ctx.sandbox.state.streams.values()].filter(
+    (stream) => stream.description === description,
+  ).length;
+}
+
+describe.each(ROUTES.map((route) => [route.name, route] as const))(
+  'Fault matrix: %s',
+  (_name, route) => {
+    it.each(NGROK_FAULTS.map((fault) => [fault.name, fault] as const))(
+      '%s',
+      async (_fault, { fault, status, retryAfter }) => {
+        await injectFault(ctx.url, { method: '*', path: route.ngrokPath, ...fault });
+        const started = Date.now();
+
+        const answer = await invoke(route.handler, route.event(), lambdaContext(DEADLINE_MS));
+
+        expect(Date.now() - started).toBeLessThan(DEADLINE_MS + 500);
+        // An apply that could not list the streams fails as the list did.
+        expect(answer.status).toBe(status);
+        expect(answer.headers['content-type']).toBe('application/problem+json');
+        expect(Problem.parse(answer.json).status).toBe(status);
+        if (retryAfter) expect(answer.headers['retry-after']).toBe(retryAfter);
+        if (route.name === 'POST /event-streams') {
+          await control(ctx.url, 'DELETE', '/faults');
+          // Never a duplicate: at most the one stream ngrok may have made before the answer was lost.
+          expect(await streamsNamed('fault matrix')).toBeLessThanOrEqual(
+            fault.drop === 'after' ? 1 : 0,
+          );
+        }
+      },
+    );
+
+    it.each(SECRET_FAULTS.map((fault) => [fault.name, fault] as const))(
+      '%s',
+      async (_fault, { fault, status }) => {
+        clearCaches();
+        await injectFault(ctx.url, { method: 'POST', path: '/', ...fault });
+        const started = Date.now();
+
+        const answer = await invoke(route.handler, route.event(), lambdaContext(DEADLINE_MS));
+
+        expect(Date.now() - started).toBeLessThan(DEADLINE_MS + 500);
+        expect(answer.status).toBe(status);
+        expect(Problem.parse(answer.json).status).toBe(status);
+      },
+    );
+
+    it('a secret of the wrong form: 500', async () => {
+      clearCaches();
+      await control(ctx.url, 'PUT', `/secrets/${SECRET_NAME}`, {
+        secret_string: '{"ngrok_api_key": 7}',
+      });
+
+      const answer = await invoke(route.handler, route.event(), lambdaContext(DEADLINE_MS));
+
+      expect(answer.status).toBe(500);
+    });
+  },
+);
+
+describe('Fault matrix: POST /slack/commands (errors after the signature are Slack messages)', () => {
+  function signed(text: string) {
+    const body = new URLSearchParams({
+      team_id: 'T0F',
+      user_id: 'U0F',
+      channel_id: 'C0F',
+      command: '/eventstreams',
+      text,
+      response_url: `${ctx.url}/_sandbox/slack/response/f`,
+    }).toString();
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    return apiEvent({
+      method: 'POST',
+      route: '/slack/commands',
+      rawBody: body,
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'X-Slack-Request-Timestamp': timestamp,
+        'X-Slack-Signature': slackSignature(SIGNING_SECRET, timestamp, Buffer.from(body)),
+      },
+    });
+  }
+
+  it.each(NGROK_FAULTS.map((fault) => [fault.name, fault] as const))(
+    '%s: a message, within 3 s',
+    async (_fault, { fault }) => {
+      process.env.AWS_ENDPOINT_URL_LAMBDA = ctx.url;
+      process.env.SLACK_WORKER_FUNCTION = 'worker';
+      await injectFault(ctx.url, { method: '*', path: '/event_streams/*', ...fault });
+      const started = Date.now();
+
+      const answer = await invoke(slackCommand, signed(`get ${streamId}`), lambdaContext(10_000));
+
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(answer.status).toBe(200);
+      expect(answer.json).toMatchObject({ response_type: 'ephemeral', text: expect.any(String) });
+    },
+  );
+
+  it('Secrets Manager hangs: 500, within 3 s', async () => {
+    clearCaches();
+    await injectFault(ctx.url, { method: 'POST', path: '/', delay_ms: 20_000, times: 10 });
+    const started = Date.now();
+
+    const answer = await invoke(slackCommand, signed('help'), lambdaContext(10_000));
+
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(answer.status).toBe(500);
+  });
+});
