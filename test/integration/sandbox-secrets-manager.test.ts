@@ -125,8 +125,10 @@ describe('Sandbox: Secrets Manager GetSecretValue', () => {
     const client = new SecretsManagerClient({ credentials: ctx.sandbox.awsCredentials });
     client.middlewareStack.addRelativeTo(
       ((next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
-        const { request } = args as { request: { body: string } };
-        request.body = request.body.replace('ngrok-event-streams', 'ngrok-event-streamz');
+        const { request } = args as { request: { body: string | Uint8Array } };
+        const text =
+          typeof request.body === 'string' ? request.body : Buffer.from(request.body).toString();
+        request.body = text.replace('ngrok-event-streams', 'ngrok-event-streamz');
         return next(args);
       }) as never,
       { relation: 'after', toMiddleware: 'awsAuthMiddleware', name: 'tamper' },
