@@ -126,8 +126,13 @@ describe('Sandbox: Secrets Manager GetSecretValue', () => {
     client.middlewareStack.addRelativeTo(
       ((next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
         const { request } = args as { request: { body: string | Uint8Array } };
+        const body = request.body;
         const text =
-          typeof request.body === 'string' ? request.body : Buffer.from(request.body).toString();
+          typeof body === 'string'
+            ? body
+            : new TextDecoder().decode(
+                new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
+              );
         request.body = text.replace('ngrok-event-streams', 'ngrok-event-streamz');
         return next(args);
       }) as never,
