@@ -19,6 +19,17 @@ export interface NgrokCallContext {
   record?: { ngrokCalls: CallReport[] };
 }
 
+let cachedClient: { apiKey: string; baseUrl: string | undefined; client: NgrokClient } | undefined;
+
+/** One client per container and key: its connection settings are worked out once. */
+function clientFor(apiKey: string): NgrokClient {
+  const baseUrl = process.env.NGROK_API_URL;
+  if (cachedClient?.apiKey !== apiKey || cachedClient.baseUrl !== baseUrl) {
+    cachedClient = { apiKey, baseUrl, client: new NgrokClient({ apiKey }) };
+  }
+  return cachedClient.client;
+}
+
 export async function callNgrok<T>(
   context: NgrokCallContext,
   call: (ngrok: NgrokClient, options: CallOptions) => Promise<T>,
@@ -28,12 +39,12 @@ export async function callNgrok<T>(
     onCallEnd: (report) => context.record?.ngrokCalls.push(report),
   };
   try {
-    return await call(new NgrokClient({ apiKey: context.serviceSecret.ngrok_api_key }), options);
+    return await call(clientFor(context.serviceSecret.ngrok_api_key), options);
   } catch (error) {
     if (!(error instanceof NgrokApiError && error.status === 401)) throw error;
     const fresh = await loadServiceSecret({ refresh: true });
     if (fresh.ngrok_api_key === context.serviceSecret.ngrok_api_key) throw error;
     context.serviceSecret = fresh;
-    return call(new NgrokClient({ apiKey: fresh.ngrok_api_key }), options);
+    return call(clientFor(fresh.ngrok_api_key), options);
   }
 }

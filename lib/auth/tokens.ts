@@ -2,7 +2,7 @@
  * Caller tokens: random, shown once, stored only as their SHA-256. Comparison is constant-time
  * and visits every caller, so timing tells nothing about which hash came close.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Caller } from '../secrets/service-secret.ts';
 
 const TOKEN_PREFIX = 'nes_';
@@ -13,7 +13,19 @@ export function newCallerToken(): string {
 }
 
 function sha256(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+  return hash('sha256', token, 'buffer');
+}
+
+/** The callers' hashes as bytes, decoded once per secret read (the list is the cached one). */
+const decoded = new WeakMap<readonly Caller[], Buffer[]>();
+
+function storedHashes(callers: readonly Caller[]): Buffer[] {
+  let hashes = decoded.get(callers);
+  if (hashes === undefined) {
+    hashes = callers.map((caller) => Buffer.from(caller.token_sha256, 'hex'));
+    decoded.set(callers, hashes);
+  }
+  return hashes;
 }
 
 /** What the secret stores for a token (`token_sha256`). */
@@ -24,12 +36,13 @@ export function sha256Hex(token: string): string {
 /** The caller whose token this is, or undefined. */
 export function findCaller(callers: readonly Caller[], token: string): Caller | undefined {
   const presented = sha256(token);
+  const hashes = storedHashes(callers);
   let found: Caller | undefined;
-  for (const caller of callers) {
-    const stored = Buffer.from(caller.token_sha256, 'hex');
+  callers.forEach((caller, index) => {
+    const stored = hashes[index] as Buffer;
     if (stored.length === presented.length && timingSafeEqual(stored, presented) && !found) {
       found = caller;
     }
-  }
+  });
   return found;
 }

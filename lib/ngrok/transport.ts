@@ -3,8 +3,8 @@
  * dispatcher per container: a warm Lambda reuses its connection to ngrok across invocations.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, type Dispatcher, request } from 'undici';
 import type * as z from 'zod/mini';
+import { type Dispatcher, request, sharedAgent } from '../http-client/undici.ts';
 import {
   NgrokApiError,
   NgrokInvalidResponseError,
@@ -73,14 +73,6 @@ export interface Exchange<T> {
   response?: z.ZodMiniType<T>;
   /** The only success status that means done (a DELETE: 204); another 2xx is not trusted. */
   expectStatus?: number;
-}
-
-let sharedDispatcher: Dispatcher | undefined;
-
-/** One keep-alive connection pool for the container, made on first use. */
-function defaultDispatcher(): Dispatcher {
-  sharedDispatcher ??= new Agent({ keepAliveTimeout: 10_000, connections: 8 });
-  return sharedDispatcher;
 }
 
 /** Connection failures where the request certainly never reached the server. */
@@ -162,12 +154,47 @@ function apiError(operation: string, outcome: Extract<Outcome, { kind: 'answer' 
   });
 }
 
-function buildUrl(config: TransportConfig, exchange: Exchange<unknown>): string {
-  const url = new URL(config.baseUrl.replace(/\/+$/, '') + exchange.path);
-  for (const [key, value] of Object.entries(exchange.query ?? {})) {
-    if (value !== undefined) url.searchParams.set(key, value);
+/** What every call of one configuration shares: worked out once, not per call. */
+interface Prepared {
+  origin: string;
+  /** The base URL's path, without its trailing slash (`''` for api.ngrok.com). */
+  basePath: string;
+  headers: Record<string, string>;
+  /** The same, with `content-type: application/json`. */
+  jsonHeaders: Record<string, string>;
+}
+
+const prepared = new WeakMap<TransportConfig, Prepared>();
+
+function prepare(config: TransportConfig): Prepared {
+  let found = prepared.get(config);
+  if (found === undefined) {
+    const base = new URL(config.baseUrl);
+    const headers = {
+      authorization: `Bearer ${config.apiKey}`,
+      'ngrok-version': '2',
+      accept: 'application/json',
+      'user-agent': config.userAgent,
+    };
+    found = {
+      origin: base.origin,
+      basePath: base.pathname.replace(/\/+$/, ''),
+      headers,
+      jsonHeaders: { ...headers, 'content-type': 'application/json' },
+    };
+    prepared.set(config, found);
   }
-  return url.toString();
+  return found;
+}
+
+/** The request target: the base URL's path, the call's path and its query, if any. */
+function requestPath(basePath: string, call: Exchange<unknown>): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(call.query ?? {})) {
+    if (value !== undefined) query.set(key, value);
+  }
+  const search = query.size > 0 ? `?${query}` : '';
+  return basePath + call.path + search;
 }
 
 /**
@@ -201,15 +228,11 @@ async function attempts<T>(
   const deadline = options.deadline ?? Date.now() + config.defaultTimeoutMs;
   if (deadline - Date.now() <= 0) throw new NgrokTimeoutError(call.operation);
   const signal = AbortSignal.timeout(deadline - Date.now());
-  const url = buildUrl(config, call);
+  const { origin, basePath, headers: plainHeaders, jsonHeaders } = prepare(config);
+  const path = requestPath(basePath, call);
   const body = call.body === undefined ? undefined : JSON.stringify(call.body);
-  const headers: Record<string, string> = {
-    authorization: `Bearer ${config.apiKey}`,
-    'ngrok-version': '2',
-    accept: 'application/json',
-    'user-agent': config.userAgent,
-    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-  };
+  const headers = body === undefined ? plainHeaders : jsonHeaders;
+  const dispatcher = config.dispatcher ?? sharedAgent();
   let sentWithUnknownOutcome = false;
 
   for (let attempt = 1; ; attempt++) {
@@ -218,12 +241,13 @@ async function attempts<T>(
     report.status = undefined;
     report.operation_id = undefined;
     try {
-      const response = await request(url, {
+      const response = await request(dispatcher, {
+        origin,
+        path,
         method: call.method,
         headers,
         body,
         signal,
-        dispatcher: config.dispatcher ?? defaultDispatcher(),
       });
       outcome = {
         kind: 'answer',

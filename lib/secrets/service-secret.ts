@@ -1,7 +1,10 @@
 /**
  * The service's one secret in AWS Secrets Manager: the ngrok API key, the HTTP callers (name,
- * SHA-256 of their bearer token, scopes) and the Slack settings. Loaded with Powertools
- * Parameters' `getSecret`, cached per container for SECRET_CACHE_SECONDS.
+ * SHA-256 of their bearer token, scopes) and the Slack settings. Read with the AWS SDK's Secrets
+ * Manager client and kept per container for SECRET_CACHE_SECONDS, checked once per read.
+ * Invocations that need it while it is being read wait for that read: however many arrive at
+ * once, a container makes one GetSecretValue call per TTL (Powertools Parameters caches values
+ * but not reads in flight: each caller before the first answer would read it again).
  *
  * @example
  * {
@@ -10,9 +13,9 @@
  *   "slack": { "signing_secret": "8f14e4…", "team_ids": ["T024BE7LD"], "allowed_user_ids": ["U024BE7LH"] }
  * }
  */
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import { secretCacheSeconds, secretId } from '../config.ts';
+import { secretCacheSeconds, secretId as secretIdFromEnv } from '../config.ts';
 import { registerSecretValue } from '../observability/redact.ts';
 
 export const SCOPES = ['read', 'write'] as const;
@@ -59,44 +62,39 @@ export class ServiceSecretError extends Error {
   }
 }
 
-/**
- * The service's secret, from the container's cache while it is fresh.
- * `refresh: true` reads it again (after ngrok refused the key: it may have been rotated).
- */
-export async function loadServiceSecret({
-  refresh = false,
-  timeoutMs = READ_TIMEOUT_MS,
-}: {
-  refresh?: boolean;
-  /** At most READ_TIMEOUT_MS: a Lambda with less time left passes what it has. */
-  timeoutMs?: number;
-} = {}): Promise<ServiceSecret> {
-  let raw: unknown;
-  let timer: NodeJS.Timeout | undefined;
+let client: SecretsManagerClient | undefined;
+/** The last secret read, checked, and when it is no longer fresh (ms since the epoch). */
+let cached: { secretId: string; secret: ServiceSecret; expires: number } | undefined;
+/** The read under way, which every caller until its answer waits for. */
+let inFlight: { secretId: string; read: Promise<ServiceSecret> } | undefined;
+
+/** Forgets the cached secret: the next call reads it again. For tests. */
+export function clearServiceSecretCache(): void {
+  cached = undefined;
+  inFlight = undefined;
+}
+
+/** One GetSecretValue call, bounded by READ_TIMEOUT_MS, its answer checked. */
+async function readServiceSecret(secretId: string): Promise<ServiceSecret> {
+  client ??= new SecretsManagerClient({});
+  let text: string | undefined;
   try {
-    // Secrets Manager that does not answer must not hold the request past its deadline: the
+    // Secrets Manager that does not answer must not hold the function past its deadline: the
     // read is given READ_TIMEOUT_MS (the SDK's own retries, e.g. after throttling, included).
-    raw = await Promise.race([
-      getSecret(secretId(), {
-        maxAge: secretCacheSeconds(),
-        forceFetch: refresh,
-        transform: 'json',
-      }),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new SecretReadTimeout()),
-          Math.max(0, Math.min(timeoutMs, READ_TIMEOUT_MS)),
-        );
-        timer.unref();
-      }),
-    ]);
+    const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }), {
+      abortSignal: AbortSignal.timeout(READ_TIMEOUT_MS),
+    });
+    text = answer.SecretString;
   } catch (cause) {
-    throw new ServiceSecretError(
-      `The service's secret could not be read: ${(cause as Error).name}`,
-      { cause },
-    );
-  } finally {
-    clearTimeout(timer);
+    const name =
+      (cause as Error).name === 'AbortError' ? 'SecretReadTimeout' : (cause as Error).name;
+    throw new ServiceSecretError(`The service's secret could not be read: ${name}`, { cause });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text ?? '');
+  } catch {
+    throw new ServiceSecretError("The service's secret is not valid at: (root) (not JSON)");
   }
   const result = ServiceSecret.safeParse(raw);
   if (!result.success) {
@@ -109,4 +107,68 @@ export async function loadServiceSecret({
   registerSecretValue(result.data.ngrok_api_key);
   registerSecretValue(result.data.slack?.signing_secret);
   return result.data;
+}
+
+/** The read under way for this secret, or a new one, whose answer is cached when it comes. */
+function sharedRead(secretId: string): Promise<ServiceSecret> {
+  if (inFlight?.secretId === secretId) return inFlight.read;
+  const ttlMs = secretCacheSeconds() * 1000;
+  const read = readServiceSecret(secretId).then(
+    (secret) => {
+      if (inFlight?.read === read) {
+        inFlight = undefined;
+        cached = { secretId, secret, expires: Date.now() + ttlMs };
+      }
+      return secret;
+    },
+    (error: unknown) => {
+      if (inFlight?.read === read) inFlight = undefined;
+      throw error;
+    },
+  );
+  inFlight = { secretId, read };
+  return read;
+}
+
+/**
+ * The service's secret, from the container's cache while it is fresh.
+ * `refresh: true` reads it again (after ngrok refused the key: it may have been rotated); a read
+ * already under way is as fresh, and is waited for instead.
+ */
+export async function loadServiceSecret({
+  refresh = false,
+  timeoutMs = READ_TIMEOUT_MS,
+}: {
+  refresh?: boolean;
+  /** At most READ_TIMEOUT_MS: a Lambda with less time left passes what it has. */
+  timeoutMs?: number;
+} = {}): Promise<ServiceSecret> {
+  const secretId = secretIdFromEnv();
+  if (!refresh && cached?.secretId === secretId && cached.expires > Date.now()) {
+    return cached.secret;
+  }
+  const read = sharedRead(secretId);
+  const waitMs = Math.max(0, Math.min(timeoutMs, READ_TIMEOUT_MS));
+  if (waitMs >= READ_TIMEOUT_MS) return read;
+  // This caller has less time than the read may take: it stops waiting in time, the read goes
+  // on for the others.
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      read,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new ServiceSecretError("The service's secret could not be read: SecretReadTimeout", {
+                cause: new SecretReadTimeout(),
+              }),
+            ),
+          waitMs,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -30,7 +30,7 @@ export function workerFunction(): string {
 }
 
 export async function handOff(event: WorkerEvent): Promise<void> {
-  const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+  const { LambdaClient, InvokeCommand } = await import('./lambda-client.ts');
   client ??= new LambdaClient({});
   await client.send(
     new InvokeCommand({

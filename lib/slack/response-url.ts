@@ -4,7 +4,7 @@
  * SLACK_RESPONSE_URL_PREFIXES (comma-separated) says otherwise (the local stack: its sandbox's
  * catcher). The logger redacts them by their shape: whoever holds one can post to a channel.
  */
-import { request } from 'undici';
+import { request, sharedAgent } from '../http-client/undici.ts';
 
 export const DEFAULT_RESPONSE_URL_PREFIXES = ['https://hooks.slack.com/'];
 /** Slack takes at most 5 posts to a response_url, within 30 minutes. */
@@ -68,7 +68,10 @@ export async function postToResponseUrl(responseUrl: string, message: unknown): 
   if (!isAllowedResponseUrl(responseUrl)) throw new ResponseUrlRefused();
   let status: number;
   try {
-    const answer = await request(responseUrl, {
+    const url = new URL(responseUrl);
+    const answer = await request(sharedAgent(), {
+      origin: url.origin,
+      path: url.pathname + url.search,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(message),

@@ -185,6 +185,32 @@ describe('serverless package', () => {
     }
   });
 
+  it('bundles only what the functions use: two parts of undici, one parser build, one credential source', async () => {
+    const undiciFile = (path: string) =>
+      readFileSync(join(ROOT, 'node_modules', 'undici', 'lib', path), 'utf8');
+    const blob = (path: string) => /wasmBase64 = '([^']+)'/.exec(undiciFile(path))?.[1] ?? '';
+    // The two builds of llhttp share their first 1,700 characters of base64, not these.
+    const simd = blob('llhttp/llhttp_simd-wasm.js').slice(4000, 4200);
+    const withoutSimd = blob('llhttp/llhttp-wasm.js').slice(4000, 4200);
+    expect(simd).toHaveLength(200);
+    expect(simd).not.toBe(withoutSimd);
+
+    for (const name of FUNCTIONS.filter((each) => each !== 'getOpenApi')) {
+      const zip = await JSZip.loadAsync(readFileSync(join(work, '.serverless', `${name}.zip`)));
+      const bundle = (await zip.file(`functions/${name}.cjs`)?.async('string')) ?? '';
+      expect(bundle).toContain(simd);
+      expect(bundle).not.toContain(withoutSimd);
+      // undici's entry point (its `request` wrapper's message) and its experimental parser.
+      expect(bundle).not.toContain('Did you mean opts.client');
+      expect(bundle).not.toContain('UNDICI_USE_MILO');
+      // The AWS SDK's credential chain beyond the environment.
+      expect(bundle).not.toContain('credential-provider-ini');
+      expect(bundle).not.toContain('credential-provider-sso');
+      // No import() left to start Node's ES module loader in a CommonJS bundle.
+      expect(bundle).not.toMatch(/\bimport\(/);
+    }
+  });
+
   it('declares every HTTP API route, each on its own function', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties.RouteKey);
     const functions = ofType('AWS::Lambda::Function').map(([, fn]) => fn.Properties);

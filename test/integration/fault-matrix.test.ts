@@ -3,7 +3,7 @@
  * in-process, the faults injected in the sandbox): each gives the status the README's table
  * documents, within the function's deadline, and a create is never made twice.
  */
-import { clearCaches } from '@aws-lambda-powertools/parameters';
+
 import { handler as applySampling } from '../../functions/applySampling.ts';
 import { handler as createEventStream } from '../../functions/createEventStream.ts';
 import { handler as deleteEventStream } from '../../functions/deleteEventStream.ts';
@@ -14,6 +14,7 @@ import { handler as listEventStreams } from '../../functions/listEventStreams.ts
 import { handler as slackCommand } from '../../functions/slackCommand.ts';
 import { handler as updateEventStream } from '../../functions/updateEventStream.ts';
 import { Problem } from '../../lib/schemas/problem.ts';
+import { clearServiceSecretCache } from '../../lib/secrets/service-secret.ts';
 import { slackSignature } from '../../lib/slack/signature.ts';
 import {
   apiEvent,
@@ -39,7 +40,7 @@ const savedEnv = { ...process.env };
 
 beforeAll(() => registerSecret(SIGNING_SECRET));
 beforeEach(async () => {
-  clearCaches();
+  clearServiceSecretCache();
   tokens = await configureService(ctx.url, ctx.apiKey, ctx.sandbox.awsCredentials);
   await storeServiceSecret(ctx.url, ctx.apiKey, tokens, {
     slack: { signing_secret: SIGNING_SECRET, team_ids: ['T0F'], allowed_user_ids: ['U0F'] },
@@ -235,7 +236,7 @@ describe.each(ROUTES.map((route) => [route.name, route] as const))(
     it.each(SECRET_FAULTS.map((fault) => [fault.name, fault] as const))(
       '%s',
       async (_fault, { fault, status }) => {
-        clearCaches();
+        clearServiceSecretCache();
         await injectFault(ctx.url, { method: 'POST', path: '/', ...fault });
         const started = Date.now();
 
@@ -248,7 +249,7 @@ describe.each(ROUTES.map((route) => [route.name, route] as const))(
     );
 
     it('a secret of the wrong form: 500', async () => {
-      clearCaches();
+      clearServiceSecretCache();
       await control(ctx.url, 'PUT', `/secrets/${SECRET_NAME}`, {
         secret_string: '{"ngrok_api_key": 7}',
       });
@@ -300,7 +301,7 @@ describe('Fault matrix: POST /slack/commands (errors after the signature are Sla
   );
 
   it('Secrets Manager hangs: 500, within 3 s', async () => {
-    clearCaches();
+    clearServiceSecretCache();
     await injectFault(ctx.url, { method: 'POST', path: '/', delay_ms: 20_000, times: 10 });
     const started = Date.now();
 

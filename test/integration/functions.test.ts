@@ -3,13 +3,14 @@
  * sandbox over real HTTP: the real Secrets Manager client reads the service's secret from it and
  * the ngrok client talks to its emulated API.
  */
-import { clearCaches } from '@aws-lambda-powertools/parameters';
+
 import { handler as createEventStream } from '../../functions/createEventStream.ts';
 import { handler as deleteEventStream } from '../../functions/deleteEventStream.ts';
 import { handler as getEventStream } from '../../functions/getEventStream.ts';
 import { handler as listEventDestinations } from '../../functions/listEventDestinations.ts';
 import { handler as listEventStreams } from '../../functions/listEventStreams.ts';
 import { handler as updateEventStream } from '../../functions/updateEventStream.ts';
+import { clearServiceSecretCache } from '../../lib/secrets/service-secret.ts';
 import {
   type Answer,
   apiEvent,
@@ -28,7 +29,7 @@ let tokens: ServiceTokens;
 const savedEnv = { ...process.env };
 
 beforeEach(async () => {
-  clearCaches();
+  clearServiceSecretCache();
   tokens = await configureService(ctx.url, ctx.apiKey, ctx.sandbox.awsCredentials);
 });
 afterAll(() => {

@@ -7,7 +7,6 @@
  * the function refuses itself never reaches the sandbox (counted in its request log).
  */
 
-import { clearCaches } from '@aws-lambda-powertools/parameters';
 import fc from 'fast-check';
 import { handler as applySampling } from '../../functions/applySampling.ts';
 import { handler as applySamplingSchedule } from '../../functions/applySamplingSchedule.ts';
@@ -23,6 +22,7 @@ import { handler as slackWorker } from '../../functions/slackWorker.ts';
 import { handler as updateEventStream } from '../../functions/updateEventStream.ts';
 import { errorStatuses, ROUTES } from '../../lib/openapi/document.ts';
 import { Problem } from '../../lib/schemas/problem.ts';
+import { clearServiceSecretCache } from '../../lib/secrets/service-secret.ts';
 import { slackSignature } from '../../lib/slack/signature.ts';
 import {
   apiEvent,
@@ -44,12 +44,12 @@ const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   registerSecret(SIGNING_SECRET);
-  clearCaches();
+  clearServiceSecretCache();
   tokens = await configureService(ctx.url, ctx.apiKey, ctx.sandbox.awsCredentials);
   await storeServiceSecret(ctx.url, ctx.apiKey, tokens, {
     slack: { signing_secret: SIGNING_SECRET, team_ids: ['T0GEN'], allowed_user_ids: ['U0GEN'] },
   });
-  clearCaches();
+  clearServiceSecretCache();
   Object.assign(process.env, {
     SECRET_CACHE_SECONDS: '300',
     SLACK_RESPONSE_URL_PREFIXES: `${ctx.url}/_sandbox/slack/response/`,

@@ -4,11 +4,12 @@
  * The handlers run in-process against the sandbox; their log lines are read from the capture of
  * test/helpers/logs.ts.
  */
-import { clearCaches } from '@aws-lambda-powertools/parameters';
+
 import { handler as createEventStream } from '../../functions/createEventStream.ts';
 import { handler as deleteEventStream } from '../../functions/deleteEventStream.ts';
 import { handler as getEventStream } from '../../functions/getEventStream.ts';
 import { handler as updateEventStream } from '../../functions/updateEventStream.ts';
+import { clearServiceSecretCache } from '../../lib/secrets/service-secret.ts';
 import { apiEvent, configureService, invoke, type ServiceTokens } from '../helpers/lambda.ts';
 import { serviceLogs } from '../helpers/logs.ts';
 import { control, injectFault, useSandbox } from '../helpers/sandbox.ts';
@@ -18,7 +19,7 @@ let tokens: ServiceTokens;
 const savedEnv = { ...process.env };
 
 beforeEach(async () => {
-  clearCaches();
+  clearServiceSecretCache();
   tokens = await configureService(ctx.url, ctx.apiKey, ctx.sandbox.awsCredentials);
 });
 afterAll(() => {

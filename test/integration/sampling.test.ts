@@ -4,12 +4,13 @@
  * and ngrok client. The policy is built around the current time: one window of the `web` rule
  * started a minute ago (so now is just after a boundary) and lasts six hours.
  */
-import { clearCaches } from '@aws-lambda-powertools/parameters';
+
 import { handler as applySampling } from '../../functions/applySampling.ts';
 import { handler as applySamplingSchedule } from '../../functions/applySamplingSchedule.ts';
 import { handler as getSamplingPlan } from '../../functions/getSamplingPlan.ts';
 import { validatePolicy } from '../../lib/sampling/policy.ts';
 import type { ScheduleRunResult } from '../../lib/sampling/scheduled-run.ts';
+import { clearServiceSecretCache } from '../../lib/secrets/service-secret.ts';
 import {
   apiEvent,
   configureService,
@@ -86,7 +87,7 @@ async function patches() {
 }
 
 beforeEach(async () => {
-  clearCaches();
+  clearServiceSecretCache();
   tokens = await configureService(ctx.url, ctx.apiKey, ctx.sandbox.awsCredentials);
   process.env.SAMPLING_REQUESTS_PER_MINUTE = '6000';
   usePolicy(Date.now());

@@ -5,9 +5,9 @@
  * sandbox's catcher). Idempotency records live in the sandbox's DynamoDB.
  */
 import { randomBytes } from 'node:crypto';
-import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { handler as slackCommand } from '../../functions/slackCommand.ts';
 import { handler as slackWorker } from '../../functions/slackWorker.ts';
+import { clearServiceSecretCache } from '../../lib/secrets/service-secret.ts';
 import { MAX_BLOCKS, MAX_SECTION_CHARS } from '../../lib/slack/messages.ts';
 import { slackSignature } from '../../lib/slack/signature.ts';
 import {
@@ -50,11 +50,11 @@ beforeAll(async () => {
 
 async function slackSettings(settings: Record<string, unknown>) {
   await storeServiceSecret(ctx.url, ctx.apiKey, tokens, { slack: settings });
-  clearCaches();
+  clearServiceSecretCache();
 }
 
 beforeEach(async () => {
-  clearCaches();
+  clearServiceSecretCache();
   tokens = await configureService(ctx.url, ctx.apiKey, ctx.sandbox.awsCredentials);
   await slackSettings({
     signing_secret: SIGNING_SECRET,
@@ -217,7 +217,7 @@ describe('Slack: the signature', () => {
     await slackSettings({ signing_secret: '', team_ids: [TEAM], allowed_user_ids: [] });
     const empty = await send('help', { secret: '' });
     await storeServiceSecret(ctx.url, ctx.apiKey, tokens);
-    clearCaches();
+    clearServiceSecretCache();
     const unset = await send('help');
 
     expect(empty.status).toBe(401);
