@@ -26,6 +26,9 @@ import { type BuildOptions, build } from 'esbuild';
 import JSZip from 'jszip';
 import { parse } from 'yaml';
 import { newCallerToken, sha256Hex } from '../lib/auth/tokens.ts';
+import { boundariesBetween, ruleNamed } from '../lib/sampling/evaluate.ts';
+import { loadPolicyFile } from '../lib/sampling/load.ts';
+import { DAY_MS, wallOf } from '../lib/sampling/zone.ts';
 import { type Sandbox, sampleDestinations, startSandbox } from '../sandbox/server.ts';
 import { localAwsEnv } from '../scripts/local-stack.ts';
 import { summarizeProfile } from './profile.ts';
@@ -39,23 +42,8 @@ const CONCURRENCY = 100;
 const SLACK_BUDGET_MS = 3000;
 const SECRET_ID = 'ngrok-event-streams-bench';
 
-const FUNCTIONS = [
-  'createEventStream',
-  'listEventStreams',
-  'getEventStream',
-  'updateEventStream',
-  'deleteEventStream',
-  'listEventDestinations',
-  'getOpenApi',
-  'getSamplingPlan',
-  'applySampling',
-  'applySamplingSchedule',
-  'slackCommand',
-  'slackWorker',
-] as const;
 /** BENCH_ONLY=getEventStream,slackCommand: measure these functions alone (and the baselines). */
 const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean);
-const MEASURED = FUNCTIONS.filter((name) => ONLY === undefined || ONLY.includes(name));
 
 /** What a successful invocation answers. */
 const EXPECTED: Record<string, number | 'ok'> = {
@@ -191,6 +179,24 @@ async function buildBaseline(
   return { bundle, bundleBytes: statSync(bundle).size };
 }
 
+/**
+ * The last boundary of the shipped schedule's first rule (`sandbox-example`) before now: the
+ * event EventBridge Scheduler sent for it, which the boundary function acts on.
+ */
+function lastBoundary(): string {
+  const rule = ruleNamed(loadPolicyFile(join(ROOT, 'sampling-schedule.yml')), 'sandbox-example');
+  if (!rule) throw new Error('sampling-schedule.yml has no rule sandbox-example');
+  const now = Date.now();
+  const boundaries = boundariesBetween(
+    rule,
+    wallOf(now - 8 * DAY_MS, rule.timezone),
+    wallOf(now + DAY_MS, rule.timezone),
+  ).filter((boundary) => boundary.at <= now);
+  const last = boundaries.at(-1);
+  if (!last) throw new Error('no boundary of sandbox-example in the last week');
+  return new Date(last.at).toISOString();
+}
+
 /** Streams the shipped sampling schedule governs (its rule `sandbox-example`), in each sandbox. */
 const GOVERNED_STREAMS = 10;
 
@@ -239,6 +245,7 @@ async function subjectSandbox(idempotencyTable: string, deletes: number) {
     deleteIds,
     slack,
     sandboxUrl: sandbox.url,
+    scheduledTime: lastBoundary(),
   };
   return { sandbox, fixture };
 }
@@ -331,6 +338,10 @@ async function main() {
   log('Packaging the functions (serverless package --stage prod)…');
   const resources = packageFunctions();
   const lambdas = Object.values(resources).filter((each) => each.Type === 'AWS::Lambda::Function');
+  // Every function the package holds (its handler is functions/<name>.handler), in its order.
+  const measured = lambdas
+    .map((each) => /^functions\/(\w+)\.handler$/.exec(String(each.Properties.Handler))?.[1] ?? '')
+    .filter((name) => name !== '' && (ONLY === undefined || ONLY.includes(name)));
   const envOf = (name: string) => {
     const found = lambdas.find((each) =>
       String(each.Properties.Handler).startsWith(`functions/${name}.`),
@@ -342,7 +353,7 @@ async function main() {
 
   log('Bundling the baselines (bench/subjects) as the functions are bundled…');
   const subjects: Subject[] = [];
-  for (const name of MEASURED) {
+  for (const name of measured) {
     const deletes =
       name === 'deleteEventStream'
         ? COLD_ROUNDS + 1 + CONCURRENCY + WARM_ROUNDS * WARM_BATCH + 1
@@ -372,13 +383,13 @@ async function main() {
     });
   }
   const byName = (name: string) => subjects.find((each) => each.name === name) as Subject;
-  const measured = (name: string) => subjects.some((each) => each.name === name);
-  const functions = MEASURED.map(byName);
+  const isMeasured = (name: string) => subjects.some((each) => each.name === name);
+  const functions = measured.map(byName);
   const peer = byName('peer');
 
   // Cold: fresh processes, rounds interleaved. The empty middy handler gives import's baseline.
   const coldSubjects = [...functions, peer, byName('floor'), byName('emptyMiddy')];
-  const slackCold = measured('slackCommand')
+  const slackCold = isMeasured('slackCommand')
     ? { ...byName('slackCommand'), name: 'slackCommand (help, get)' }
     : undefined;
   const cold = new Map<
@@ -511,7 +522,7 @@ async function main() {
   const warmProfiles: { name: string; perInvocation: [string, number][] }[] = [];
   if (process.env.BENCH_PROFILE) {
     const invocations = 1000;
-    const profiled = measured('getEventStream') ? byName('getEventStream') : functions[0];
+    const profiled = isMeasured('getEventStream') ? byName('getEventStream') : functions[0];
     for (const subject of [...(profiled ? [profiled] : []), peer, byName('bareUndici')]) {
       log(`Profiling warm invocations: ${subject.name}`);
       const dir = join(WORK, 'profiles', `${subject.name}-warm`);
@@ -644,124 +655,68 @@ type Results = {
   runs: Record<string, number>;
 };
 
-function table(results: Results): string {
-  const f = (value: unknown, digits = 0) =>
-    typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '—';
-  const x = (value: unknown) => `${f(value, 2)}×`;
-  const header = [
-    'function',
-    'zip KiB',
-    'bundle KiB',
-    '× peer',
-    'import ms',
-    '× empty middy',
-    'cold ms',
-    '× peer',
-    '× floor',
-    'warm p50 ms',
-    'warm p99 ms',
-    '× undici',
-    '× peer',
-    'reads warm',
-    'reads 100 conc.',
-    'RSS MiB',
+type Row = Record<string, unknown>;
+
+/** The table's columns: a title, a field of a row, and how it is shown. */
+const COLUMNS: [title: string, field: string, show: 'int' | 'ms1' | 'ms2' | 'ratio'][] = [
+  ['zip KiB', 'zip_kib', 'int'],
+  ['bundle KiB', 'bundle_kib', 'int'],
+  ['× peer', 'bundle_x_peer', 'ratio'],
+  ['import ms', 'import_ms', 'ms1'],
+  ['× empty middy', 'import_x_empty_middy', 'ratio'],
+  ['cold ms', 'cold_ms', 'int'],
+  ['× peer', 'cold_x_peer', 'ratio'],
+  ['× floor', 'cold_x_floor', 'ratio'],
+  ['warm p50 ms', 'warm_median_ms', 'ms2'],
+  ['warm p99 ms', 'warm_p99_ms', 'ms2'],
+  ['× undici', 'warm_x_bare_undici', 'ratio'],
+  ['× peer', 'warm_x_peer', 'ratio'],
+  ['reads warm', 'secret_reads_warm', 'int'],
+  ['reads 100 conc.', 'secret_reads_concurrent', 'int'],
+  ['RSS MiB', 'max_rss_mib', 'int'],
+];
+
+/** The baselines as rows of the table, with their ratios to each other. */
+function baselineRows(baselines: Results['baselines']): Row[] {
+  const {
+    peer = {},
+    floor = {},
+    empty_middy = {},
+    bare_undici = {},
+  } = baselines as Record<string, Record<string, number>>;
+  return [
+    {
+      ...peer,
+      name: 'peer (@ngrok/ngrok-api)',
+      bundle_x_peer: 1,
+      import_x_empty_middy: (peer.import_ms ?? 0) / (empty_middy.import_ms ?? 0),
+      cold_x_peer: 1,
+      cold_x_floor: (peer.cold_ms ?? 0) / (floor.cold_ms ?? 0),
+      warm_x_bare_undici: (peer.warm_median_ms ?? 0) / (bare_undici.warm_median_ms ?? 0),
+      warm_x_peer: 1,
+    },
+    {
+      ...floor,
+      name: 'floor (node:http)',
+      cold_x_peer: (floor.cold_ms ?? 0) / (peer.cold_ms ?? 0),
+      cold_x_floor: 1,
+    },
+    { ...empty_middy, name: 'empty middy handler', import_x_empty_middy: 1 },
+    { ...bare_undici, name: 'bare undici request()', warm_x_bare_undici: 1 },
   ];
-  const rows = results.functions.map((row) => [
+}
+
+function table(results: Results): string {
+  const show = (value: unknown, how: (typeof COLUMNS)[number][2]) => {
+    if (typeof value !== 'number' || !Number.isFinite(value)) return '—';
+    if (how === 'ratio') return `${value.toFixed(2)}×`;
+    return value.toFixed(how === 'ms1' ? 1 : how === 'ms2' ? 2 : 0);
+  };
+  const header = ['function', ...COLUMNS.map(([title]) => title)];
+  const rows = [...results.functions, ...baselineRows(results.baselines)].map((row) => [
     String(row.name),
-    f(row.zip_kib),
-    f(row.bundle_kib),
-    x(row.bundle_x_peer),
-    f(row.import_ms, 1),
-    x(row.import_x_empty_middy),
-    f(row.cold_ms),
-    x(row.cold_x_peer),
-    x(row.cold_x_floor),
-    f(row.warm_median_ms, 2),
-    f(row.warm_p99_ms, 2),
-    x(row.warm_x_bare_undici),
-    x(row.warm_x_peer),
-    f(row.secret_reads_warm),
-    f(row.secret_reads_concurrent),
-    f(row.max_rss_mib),
+    ...COLUMNS.map(([, field, how]) => show(row[field], how)),
   ]);
-  const { peer, floor, empty_middy, bare_undici } = results.baselines as Record<
-    string,
-    Record<string, number>
-  >;
-  rows.push(
-    [
-      'peer (@ngrok/ngrok-api)',
-      '—',
-      f(peer?.bundle_kib),
-      '1.00×',
-      f(peer?.import_ms, 1),
-      x((peer?.import_ms ?? 0) / (empty_middy?.import_ms ?? 0)),
-      f(peer?.cold_ms),
-      '1.00×',
-      x((peer?.cold_ms ?? 0) / (floor?.cold_ms ?? 0)),
-      f(peer?.warm_median_ms, 2),
-      f(peer?.warm_p99_ms, 2),
-      x((peer?.warm_median_ms ?? 0) / (bare_undici?.warm_median_ms ?? 0)),
-      '1.00×',
-      f(peer?.secret_reads_warm),
-      f(peer?.secret_reads_concurrent),
-      f(peer?.max_rss_mib),
-    ],
-    [
-      'floor (node:http)',
-      '—',
-      f(floor?.bundle_kib),
-      '—',
-      f(floor?.import_ms, 1),
-      '—',
-      f(floor?.cold_ms),
-      x((floor?.cold_ms ?? 0) / (peer?.cold_ms ?? 0)),
-      '1.00×',
-      '—',
-      '—',
-      '—',
-      '—',
-      '—',
-      '—',
-      '—',
-    ],
-    [
-      'empty middy handler',
-      '—',
-      f(empty_middy?.bundle_kib),
-      '—',
-      f(empty_middy?.import_ms, 1),
-      '1.00×',
-      '—',
-      '—',
-      '—',
-      '—',
-      '—',
-      '—',
-      '—',
-      '—',
-      '—',
-      '—',
-    ],
-    [
-      'bare undici request()',
-      '—',
-      '—',
-      '—',
-      '—',
-      '—',
-      '—',
-      '—',
-      '—',
-      f(bare_undici?.warm_median_ms, 2),
-      f(bare_undici?.warm_p99_ms, 2),
-      '1.00×',
-      '—',
-      '—',
-      '—',
-      '—',
-    ],
-  );
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
@@ -773,7 +728,7 @@ function table(results: Results): string {
     `|${widths.map((width, column) => (column === 0 ? `${'-'.repeat(width + 1)}-` : `${'-'.repeat(width + 1)}:`)).join('|')}|`,
     ...rows.map(line),
     '',
-    `Slack command, cold (fresh process, signed help then get): help answered ${f(slack?.help_ms)} ms and get ${f(slack?.get_ms)} ms after the process started; Slack allows ${slack?.budget_ms} ms.`,
+    `Slack command, cold (fresh process, signed help then get): help answered ${show(slack?.help_ms, 'int')} ms and get ${show(slack?.get_ms, 'int')} ms after the process started; Slack allows ${slack?.budget_ms} ms.`,
     `Medians of ${results.runs.cold_rounds} cold rounds and ${results.runs.warm_invocations} warm invocations per subject, interleaved.`,
   ].join('\n');
 }

@@ -124,11 +124,11 @@ const EVENTS = {
   getOpenApi: () => apiEvent('GET', '/openapi.json'),
   getSamplingPlan: () => apiEvent('GET', '/sampling/plan'),
   applySampling: () => apiEvent('POST', '/sampling/apply', { body: {} }),
-  // A boundary of the shipped schedule's first rule, due now (as EventBridge Scheduler sends it).
+  // The last boundary of the shipped schedule's first rule, as EventBridge Scheduler sent it.
   applySamplingSchedule: () => ({
     cause: 'boundary',
     rules: ['sandbox-example'],
-    scheduled_time: new Date().toISOString(),
+    scheduled_time: fixture.scheduledTime,
     execution_id: randomUUID(),
   }),
   slackCommand: () => slackEvent(`get ${fixture.streamId}`),
@@ -163,6 +163,9 @@ function context() {
 
 /** What an invocation answered: an HTTP status, `ok` for a job that returned, or its error. */
 async function invoke(handler, eventKind = kind) {
+  if (EVENTS[eventKind] === undefined) {
+    throw new Error(`bench/runner.mjs makes no event for ${eventKind}: add one to EVENTS`);
+  }
   try {
     const result = await handler(EVENTS[eventKind](), context());
     return typeof result?.statusCode === 'number' ? result.statusCode : 'ok';
