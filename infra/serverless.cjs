@@ -6,6 +6,7 @@ const { join } = require('node:path');
 const { operationsResources, secretIamResource } = require('./deploy.ts');
 const { gapWarning, samplingResources } = require('./sampling.ts');
 const { loadPolicyFile, policyPath } = require('../lib/sampling/load.ts');
+const { zoneOffsetsOf } = require('../lib/sampling/schedules.ts');
 
 const serviceDir = join(__dirname, '..');
 
@@ -32,6 +33,10 @@ module.exports = {
   /** The validated policy, as the JS the functions' bundles get for globalThis.__samplingPolicy. */
   samplingPolicyDefine: async ({ resolveVariable }) =>
     JSON.stringify(await samplingPolicy(resolveVariable)),
+
+  /** The offsets of the policy's zones, as the JS the bundles get for globalThis.__zoneOffsets. */
+  zoneOffsetsDefine: async ({ resolveVariable }) =>
+    JSON.stringify(zoneOffsetsOf(await samplingPolicy(resolveVariable), Date.now())),
 
   sampling: async ({ resolveVariable }) => {
     const { Resources, gaps } = samplingResources({

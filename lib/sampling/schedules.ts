@@ -16,6 +16,8 @@ import {
   startOfWallDay,
   wallOf,
   weekdayOfWall,
+  type ZoneOffsets,
+  zoneOffsets,
 } from './zone.ts';
 
 export interface BoundarySchedule {
@@ -110,6 +112,27 @@ export function boundarySchedules(policy: Policy): BoundarySchedule[] {
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * How far ahead a package plans for daylight saving: its one-time schedules for skipped times,
+ * and the zone offsets bundled into the functions (zoneOffsetsOf). A deployment should be
+ * packaged again within this time.
+ */
+export const HORIZON_MONTHS = 24;
+
+/**
+ * The offsets of the policy's zones, for the functions' bundles: from a year before `now` (runs
+ * look back a few days at most) to the horizon after it. Beyond it the functions ask Intl.
+ */
+export function zoneOffsetsOf(policy: Policy, now: number): Record<string, ZoneOffsets> {
+  const until = new Date(now);
+  until.setUTCMonth(until.getUTCMonth() + HORIZON_MONTHS);
+  const tables: Record<string, ZoneOffsets> = {};
+  for (const rule of policy.rules) {
+    tables[rule.timezone] ??= zoneOffsets(rule.timezone, now - 366 * DAY_MS, until.getTime());
+  }
+  return tables;
+}
+
 /** Each (schedule, local day) in [from, from + months) on which the schedule's time is due. */
 function dueDays(
   policy: Policy,
@@ -133,7 +156,7 @@ function dueDays(
  * For each boundary schedule, the dates in [from, from + months) whose boundary time does not
  * exist (spring forward): a one-time schedule at the end of the gap takes its place.
  */
-export function gapSchedules(policy: Policy, from: number, months = 24): GapSchedule[] {
+export function gapSchedules(policy: Policy, from: number, months = HORIZON_MONTHS): GapSchedule[] {
   const found: GapSchedule[] = [];
   for (const { schedule, day, wall } of dueDays(policy, from, months)) {
     const { timezone } = schedule;
@@ -161,7 +184,7 @@ export function gapSchedules(policy: Policy, from: number, months = 24): GapSche
 export function repeatedBoundaries(
   policy: Policy,
   from: number,
-  months = 24,
+  months = HORIZON_MONTHS,
 ): { timezone: string; time: string; date: string; at: number; rules: string[] }[] {
   return dueDays(policy, from, months)
     .filter(({ schedule, wall }) => occursTwice(wall, schedule.timezone))

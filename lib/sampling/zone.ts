@@ -8,10 +8,82 @@
  *
  * "Wall" values are local wall-clock times written as milliseconds since the epoch as if the zone
  * were UTC (`Date.UTC(y, m - 1, d, h, min)`): they sort and subtract like local times do.
+ *
+ * A bundled function reads offsets from a table instead (ZoneOffsets below): the first
+ * Intl.DateTimeFormat of a process costs about 25 ms of a cold start (ICU loads its date
+ * patterns), a table lookup nothing.
  */
 
 export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
+
+/**
+ * A zone's UTC offsets over [from, until), read from Intl at package time: the same time-zone
+ * data the schedules are made from (infra/serverless.cjs gives it to the bundles as
+ * `globalThis.__zoneOffsets`, esbuild's define). Outside the span, and for a zone without a
+ * table, Intl answers: the two agree (test/unit/zone-offsets.test.ts).
+ */
+export interface ZoneOffsets {
+  from: number;
+  until: number;
+  /** [the instant, local − UTC in ms from then on], ascending; the first is at `from`. */
+  changes: [number, number][];
+}
+
+declare global {
+  var __zoneOffsets: Record<string, ZoneOffsets> | undefined;
+}
+
+let zoneTables: Record<string, ZoneOffsets> | undefined = globalThis.__zoneOffsets;
+
+/** Replaces the bundled tables (the tests; undefined: Intl alone). */
+export function useZoneOffsets(tables: Record<string, ZoneOffsets> | undefined): void {
+  zoneTables = tables;
+  instants.clear();
+}
+
+function tableOffset(instant: number, zone: string): number | undefined {
+  const table = zoneTables?.[zone];
+  if (!table || instant < table.from || instant >= table.until) return undefined;
+  const { changes } = table;
+  let index = changes.length - 1;
+  while (index > 0 && (changes[index] as [number, number])[0] > instant) index--;
+  return (changes[index] as [number, number])[1];
+}
+
+/**
+ * The zone's offsets over [from, until) (whole seconds), from Intl: checked every `step`, each
+ * change then found to the second. Zones change their offset at most once in an hour.
+ */
+export function zoneOffsets(
+  zone: string,
+  from: number,
+  until: number,
+  step = HOUR_MS,
+): ZoneOffsets {
+  const start = Math.floor(from / 1000) * 1000;
+  const end = Math.ceil(until / 1000) * 1000;
+  let previous = intlOffsetAt(start, zone);
+  const changes: [number, number][] = [[start, previous]];
+  for (let checked = start; checked < end; ) {
+    const next = Math.min(checked + step, end);
+    const offset = intlOffsetAt(next, zone);
+    if (offset !== previous) {
+      let low = checked;
+      let high = next;
+      while (high - low > 1000) {
+        const middle = Math.floor((low + high) / 2000) * 1000;
+        if (intlOffsetAt(middle, zone) === previous) low = middle;
+        else high = middle;
+      }
+      if (high < end) changes.push([high, offset]);
+      previous = offset;
+    }
+    checked = next;
+  }
+  return { from: start, until: end, changes };
+}
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -67,6 +139,12 @@ const FORMATTED = /^(\d+)\/(\d+)\/(\d+), (\d+):(\d+):(\d+)$/;
 
 /** The local wall time (see above) an instant shows in the zone, to the second. */
 export function wallOf(instant: number, zone: string): number {
+  const offset = tableOffset(instant, zone);
+  if (offset !== undefined) return Math.floor(instant / 1000) * 1000 + offset;
+  return intlWallOf(instant, zone);
+}
+
+function intlWallOf(instant: number, zone: string): number {
   const match = FORMATTED.exec(formatter(zone).format(instant));
   if (!match) throw new Error(`Cannot read the local time of ${instant} in ${zone}.`);
   const [, month, day, year, hour, minute, second] = match.map(Number) as number[];
@@ -78,7 +156,11 @@ export function wallOf(instant: number, zone: string): number {
 
 /** local − UTC at the instant, in ms. */
 export function offsetAt(instant: number, zone: string): number {
-  return wallOf(instant, zone) - Math.floor(instant / 1000) * 1000;
+  return tableOffset(instant, zone) ?? intlOffsetAt(instant, zone);
+}
+
+function intlOffsetAt(instant: number, zone: string): number {
+  return intlWallOf(instant, zone) - Math.floor(instant / 1000) * 1000;
 }
 
 const instants = new Map<string, number>();

@@ -527,7 +527,7 @@ describe('serverless package: the sampling schedule', () => {
     expect(resources.ApplySamplingScheduleLambdaFunction.Properties.Timeout).toBe(900);
   });
 
-  it('bundles the policy the schedules came from into the sampling functions', async () => {
+  it('bundles the policy the schedules came from, and its zone offsets, into the sampling functions', async () => {
     for (const name of ['applySamplingSchedule', 'getSamplingPlan', 'applySampling']) {
       const zip = await JSZip.loadAsync(readFileSync(join(work, '.serverless', `${name}.zip`)));
       const bundle = (await zip.file(`functions/${name}.cjs`)?.async('string')) ?? '';
@@ -536,6 +536,10 @@ describe('serverless package: the sampling schedule', () => {
       expect(bundle).toContain('sandbox-example/batch/');
       // Validated at package time: the functions carry no YAML parser.
       expect(bundle).not.toContain('YAMLParseError');
+      // Its zone's offsets for the next 24 months, read instead of Intl (lib/sampling/zone.ts).
+      const table = /"Europe\/Berlin":\s*\{\s*from:\s*([\d.e]+),\s*until:\s*([\d.e]+),/.exec(bundle);
+      expect(Number(table?.[1])).toBeLessThan(Date.now() - 300 * 86_400_000);
+      expect(Number(table?.[2])).toBeGreaterThan(Date.now() + 700 * 86_400_000);
     }
   });
 

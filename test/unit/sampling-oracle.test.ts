@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { rateAt } from '../../lib/sampling/evaluate.ts';
 import { DAYS, type Rule, validatePolicy } from '../../lib/sampling/policy.ts';
+import { useZoneOffsets, type ZoneOffsets, zoneOffsets } from '../../lib/sampling/zone.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -97,32 +98,50 @@ function ruleOf(timezone: string, windows: unknown[]): Rule {
 const EVERY_DAY = [...DAYS];
 const YEAR = [Date.UTC(2027, 0, 1), Date.UTC(2028, 0, 1)] as const;
 
+const CASES: [string, unknown[]][] = [
+  [
+    'Europe/Berlin',
+    [
+      { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '22:00', end: '06:00', rate: 0.1 },
+      { days: ['sat', 'sun'], start: '06:00', end: '22:00', rate: 0.05 },
+      { days: ['sun'], start: '02:30', end: '03:30', rate: 0.3 },
+    ],
+  ],
+  [
+    'America/New_York',
+    [
+      { days: EVERY_DAY, start: '01:30', end: '02:30', rate: 0.2 },
+      { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00', rate: 0.5 },
+    ],
+  ],
+  [
+    'Australia/Lord_Howe',
+    [
+      { days: EVERY_DAY, start: '01:45', end: '02:15', rate: 0.2 },
+      { days: ['sat'], start: '23:00', end: '01:00', rate: 0.4 },
+      { days: ['sun'], start: '22:00', end: '24:00', rate: 0.6 },
+    ],
+  ],
+];
+
 describe('rateAt against the oracle, every minute of 2027', () => {
-  it.each([
-    [
-      'Europe/Berlin',
-      [
-        { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '22:00', end: '06:00', rate: 0.1 },
-        { days: ['sat', 'sun'], start: '06:00', end: '22:00', rate: 0.05 },
-        { days: ['sun'], start: '02:30', end: '03:30', rate: 0.3 },
-      ],
-    ],
-    [
-      'America/New_York',
-      [
-        { days: EVERY_DAY, start: '01:30', end: '02:30', rate: 0.2 },
-        { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00', rate: 0.5 },
-      ],
-    ],
-    [
-      'Australia/Lord_Howe',
-      [
-        { days: EVERY_DAY, start: '01:45', end: '02:15', rate: 0.2 },
-        { days: ['sat'], start: '23:00', end: '01:00', rate: 0.4 },
-        { days: ['sun'], start: '22:00', end: '24:00', rate: 0.6 },
-      ],
-    ],
-  ])('%s', (zone, windows) => {
+  it.each(CASES)('%s', (zone, windows) => {
+    expect(disagreements(ruleOf(zone, windows), ...YEAR)).toEqual([]);
+  });
+});
+
+// As bundled: the zones' offsets from a table made at package time (lib/sampling/zone.ts).
+describe('rateAt against the oracle, every minute of 2027, on package-time zone offsets', () => {
+  beforeAll(() => {
+    const tables: Record<string, ZoneOffsets> = {};
+    for (const [zone] of CASES) {
+      tables[zone] = zoneOffsets(zone, YEAR[0] - 31 * DAY, YEAR[1] + 31 * DAY);
+    }
+    useZoneOffsets(tables);
+  });
+  afterAll(() => useZoneOffsets(undefined));
+
+  it.each(CASES)('%s', (zone, windows) => {
     expect(disagreements(ruleOf(zone, windows), ...YEAR)).toEqual([]);
   });
 });
