@@ -185,7 +185,7 @@ describe('serverless package', () => {
     }
   });
 
-  it('bundles only what the functions use: two parts of undici, one parser build, one credential source', async () => {
+  it('bundles only what the functions use: two parts of undici, HTTP/1 alone, one parser build, one credential source', async () => {
     const undiciFile = (path: string) =>
       readFileSync(join(ROOT, 'node_modules', 'undici', 'lib', path), 'utf8');
     const blob = (path: string) => /wasmBase64 = '([^']+)'/.exec(undiciFile(path))?.[1] ?? '';
@@ -203,6 +203,9 @@ describe('serverless package', () => {
       // undici's entry point (its `request` wrapper's message) and its experimental parser.
       expect(bundle).not.toContain('Did you mean opts.client');
       expect(bundle).not.toContain('UNDICI_USE_MILO');
+      // undici's HTTP/2 client, and with it Node.js's http2 (infra/esbuild-plugins.cjs).
+      expect(bundle).not.toContain('node:http2');
+      expect(bundle).toContain("undici's HTTP/2 client is not in this bundle");
       // The AWS SDK's credential chain beyond the environment.
       expect(bundle).not.toContain('credential-provider-ini');
       expect(bundle).not.toContain('credential-provider-sso');
@@ -537,7 +540,9 @@ describe('serverless package: the sampling schedule', () => {
       // Validated at package time: the functions carry no YAML parser.
       expect(bundle).not.toContain('YAMLParseError');
       // Its zone's offsets for the next 24 months, read instead of Intl (lib/sampling/zone.ts).
-      const table = /"Europe\/Berlin":\s*\{\s*from:\s*([\d.e]+),\s*until:\s*([\d.e]+),/.exec(bundle);
+      const table = /"Europe\/Berlin":\s*\{\s*from:\s*([\d.e]+),\s*until:\s*([\d.e]+),/.exec(
+        bundle,
+      );
       expect(Number(table?.[1])).toBeLessThan(Date.now() - 300 * 86_400_000);
       expect(Number(table?.[2])).toBeGreaterThan(Date.now() + 700 * 86_400_000);
     }

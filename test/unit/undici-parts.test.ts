@@ -1,13 +1,15 @@
 /**
  * The functions load undici's Agent and `request` by their file paths (lib/http-client/undici.ts)
  * and bundle one build of its parser (infra/esbuild-plugins.cjs), leaving out its experimental
- * second parser (serverless.yml `esbuildDetection`). These tests fail if an undici upgrade moves
+ * second parser (serverless.yml `esbuildDetection`) and its HTTP/2 client (the Agent has it off).
+ * These tests fail if an undici upgrade moves
  * or changes any of that.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import * as undici from 'undici';
 import apiRequest from 'undici/lib/api/api-request.js';
 import { Agent, request, sharedAgent } from '../../lib/http-client/undici.ts';
@@ -48,6 +50,40 @@ describe("undici's parts, loaded by path", () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it('offers servers HTTP/1.1 alone over TLS: the HTTP/2 client is left out of the bundles', async () => {
+    const fixture = (name: string) =>
+      readFileSync(join(__dirname, '..', 'fixtures', `tls-localhost.${name}.pem`));
+    const offered: string[][] = [];
+    const server = createTlsServer({
+      key: fixture('key'),
+      cert: fixture('cert'),
+      ALPNCallback: ({ protocols }) => {
+        offered.push(protocols);
+        return protocols[0];
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      // The certificate is self-signed: the client refuses it, after offering its protocols.
+      await expect(
+        request(sharedAgent(), { origin: `https://127.0.0.1:${port}`, path: '/', method: 'GET' }),
+      ).rejects.toThrow(/self-signed/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(offered).toEqual([['http/1.1']]);
+  });
+
+  it('keeps its HTTP/2 client where the bundle plugin stands in for it', () => {
+    const client = source('lib/dispatcher/client.js');
+    expect(client).toContain("const connectH2 = require('./client-h2.js')");
+    expect(client).toMatch(/socket\.alpnProtocol === 'h2'\s*\?\s*connectH2\(client, socket\)/);
+    expect(source('lib/core/connect.js')).toContain(
+      "ALPNProtocols: allowH2 ? (preferH2 ? ['h2', 'http/1.1'] : ['http/1.1', 'h2']) : ['http/1.1']",
+    );
   });
 
   it('keeps its parser builds where the bundle plugin expects them', () => {
