@@ -10,6 +10,10 @@
  * start), whether it is used or not. The functions' Agent has HTTP/2 off (allowH2: false, in
  * lib/http-client/undici.ts): the bundle has a stand-in that says so if it were ever called.
  *
+ * Its HTTP/1 client and its Request load parts of its fetch implementation (40 KiB), only for a
+ * body that is a FormData: the functions send strings. The bundle has stand-ins: no undici
+ * FormData exists in it, so undici refuses a FormData body with its own message.
+ *
  * test/unit/undici-parts.test.ts fails if an undici upgrade changes what this relies on.
  */
 const { resolve } = require('node:path');
@@ -47,4 +51,32 @@ const http2LeftOut = {
   },
 };
 
-module.exports = [llhttpSimdOnly, http2LeftOut];
+const FETCH_PARTS = /^\.\.\/web\/(fetch\/formdata|fetch\/body\.js|webidl)$/;
+const FETCH_STUB = 'undici-fetch-left-out';
+const FETCH_STANDINS = {
+  // Loaded for its side effect: registering undici's FormData class with webidl.
+  '../web/fetch/formdata': 'module.exports = {};',
+  // "Is this an undici FormData?": there is none in the bundle.
+  '../web/webidl': 'module.exports = { webidl: { is: { FormData: () => false } } };',
+  '../web/fetch/body.js': `module.exports = {
+  extractBody() {
+    throw new Error("undici's FormData bodies are not in this bundle: send a string or a Buffer.");
+  },
+};`,
+};
+
+const fetchLeftOut = {
+  name: 'undici-fetch-left-out',
+  setup(build) {
+    build.onResolve({ filter: FETCH_PARTS }, (args) => {
+      if (!/[\\/]undici[\\/]lib[\\/](core|dispatcher)$/.test(args.resolveDir)) return undefined;
+      return { path: args.path, namespace: FETCH_STUB };
+    });
+    build.onLoad({ filter: /.*/, namespace: FETCH_STUB }, (args) => ({
+      contents: FETCH_STANDINS[args.path],
+      loader: 'js',
+    }));
+  },
+};
+
+module.exports = [llhttpSimdOnly, http2LeftOut, fetchLeftOut];

@@ -185,7 +185,7 @@ describe('serverless package', () => {
     }
   });
 
-  it('bundles only what the functions use: two parts of undici, HTTP/1 alone, one parser build, one credential source', async () => {
+  it('bundles only what the functions use: two parts of undici, HTTP/1 alone, no fetch, one parser build, one credential source', async () => {
     const undiciFile = (path: string) =>
       readFileSync(join(ROOT, 'node_modules', 'undici', 'lib', path), 'utf8');
     const blob = (path: string) => /wasmBase64 = '([^']+)'/.exec(undiciFile(path))?.[1] ?? '';
@@ -206,6 +206,8 @@ describe('serverless package', () => {
       // undici's HTTP/2 client, and with it Node.js's http2 (infra/esbuild-plugins.cjs).
       expect(bundle).not.toContain('node:http2');
       expect(bundle).toContain("undici's HTTP/2 client is not in this bundle");
+      // undici's fetch, which its client loads for FormData bodies alone.
+      expect(bundle).not.toContain('Body is unusable');
       // The AWS SDK's credential chain beyond the environment.
       expect(bundle).not.toContain('credential-provider-ini');
       expect(bundle).not.toContain('credential-provider-sso');
