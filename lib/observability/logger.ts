@@ -2,11 +2,13 @@
  * The service's one logger: Powertools Logger, JSON lines with the Lambda context, the service
  * name and, per request, the API Gateway request id as `correlation_id`. Level from
  * POWERTOOLS_LOG_LEVEL (serverless.yml sets it; default INFO). Every line of the service goes
- * through it, and every string in a line through `redact` (./redact.ts).
+ * through it, and every string in a line through `redact` (./redact.ts). An error's stack and
+ * location name this project's TypeScript files (./source-map.ts).
  */
 import { LogFormatter, Logger, LogItem } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { redactingReplacer } from './redact.ts';
+import { sourceMappedStack } from './source-map.ts';
 
 export const SERVICE_NAME = 'ngrok-event-streams';
 
@@ -34,6 +36,18 @@ class ServiceLogFormatter extends LogFormatter {
         xray_trace_id: attributes.xRayTraceId,
       },
     }).addAttributes(additionalLogAttributes);
+  }
+
+  /** Powertools' error fields, with the stack and its location moved to the sources. */
+  override formatError(error: Error): LogAttributes {
+    const formatted = super.formatError(error);
+    if (typeof error.stack !== 'string') return formatted;
+    const stack = sourceMappedStack(error.stack);
+    return {
+      ...formatted,
+      location: this.getCodeLocation(stack),
+      stack: Array.isArray(formatted.stack) ? stack.split('\n') : stack,
+    };
   }
 }
 

@@ -117,10 +117,16 @@ function lambdaEnvironments(template: Record<string, any>) {
 }
 
 /** Runs a packaged bundle's handler in a fresh Node 24 process and returns what it printed. */
-async function runBundle(name: string, event: object, env: Record<string, string>) {
+async function runBundle(
+  name: string,
+  event: object,
+  env: Record<string, string>,
+  { withoutSourceMap = false } = {},
+) {
   const zip = await JSZip.loadAsync(readFileSync(join(work, '.serverless', `${name}.zip`)));
   const dir = mkdtempSync(join(work, 'bundle-'));
-  for (const file of Object.keys(zip.files).filter((file) => !zip.files[file]?.dir)) {
+  const files = Object.keys(zip.files).filter((file) => !zip.files[file]?.dir);
+  for (const file of files.filter((each) => !(withoutSourceMap && each.endsWith('.map')))) {
     const target = join(dir, file.replace(/^functions\//, ''));
     writeFileSync(target, (await zip.file(file)?.async('nodebuffer')) ?? '');
   }
@@ -233,12 +239,13 @@ describe('serverless package', () => {
         POWERTOOLS_SERVICE_NAME: 'ngrok-event-streams',
         POWERTOOLS_METRICS_NAMESPACE: 'NgrokEventStreams',
         POWERTOOLS_LOG_LEVEL: 'DEBUG',
-        NODE_OPTIONS: '--enable-source-maps',
         SAMPLING_REQUESTS_PER_MINUTE: '60',
         SLACK_RESPONSE_URL_PREFIXES: 'https://hooks.slack.com/',
         SLACK_WORKER_FUNCTION: 'ngrok-event-streams-dev-slackWorker',
         IDEMPOTENCY_TABLE: 'ngrok-event-streams-dev-slack-idempotency',
       });
+      // Source maps are read when an error is logged, not by Node.js at every cold start.
+      expect(fn.Environment.Variables.NODE_OPTIONS).toBeUndefined();
     }
   });
 
@@ -363,20 +370,22 @@ describe('serverless package', () => {
     ]);
   });
 
-  it("names this project's TypeScript files in a production stack trace (source maps on)", async () => {
+  it("names this project's TypeScript files in a logged stack trace, from the map it ships", async () => {
     // A token, then no SECRET_ID: lib/config.ts throws while loading the secret → 500.
     const event = LIST_EVENT({ authorization: 'Bearer nes_anything-at-all' });
 
-    const mapped = await runBundle('listEventStreams', event, {
-      NODE_OPTIONS: '--enable-source-maps',
-    });
-    const unmapped = await runBundle('listEventStreams', event, {});
+    // As deployed: no NODE_OPTIONS (Node's --enable-source-maps would cost every cold start).
+    const mapped = await runBundle('listEventStreams', event, {});
+    const unmapped = await runBundle('listEventStreams', event, {}, { withoutSourceMap: true });
 
     expect(mapped.result.statusCode).toBe(500);
-    const stackOf = (run: typeof mapped) =>
-      JSON.stringify(run.lines.find((line) => line.message === 'request')?.error);
-    expect(stackOf(mapped)).toMatch(/lib\/config\.ts:\d+/);
-    expect(stackOf(unmapped)).not.toMatch(/lib\/config\.ts/);
+    const errorOf = (run: typeof mapped) =>
+      run.lines.find((line) => line.message === 'request')?.error;
+    expect(errorOf(mapped).location).toMatch(/^lib\/config\.ts:\d+$/);
+    expect(errorOf(mapped).stack).toMatch(/\(lib\/config\.ts:\d+:\d+\)/);
+    expect(errorOf(mapped).stack).toMatch(/\(lib\/secrets\/service-secret\.ts:\d+:\d+\)/);
+    expect(JSON.stringify(errorOf(unmapped))).not.toMatch(/lib\/config\.ts/);
+    expect(errorOf(unmapped).location).toMatch(/listEventStreams\.cjs:\d+$/);
     expect(JSON.stringify(mapped.lines)).not.toContain('nes_anything-at-all');
   });
 
