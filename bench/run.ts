@@ -372,7 +372,7 @@ async function main() {
   for (const name of BASELINES) {
     const { sandbox, fixture } = await subjectSandbox(idempotencyTable, 0);
     const built = await buildBaseline(name);
-    // The baselines get the get function's environment (NODE_OPTIONS included).
+    // The baselines get the get function's environment.
     subjects.push({
       name,
       event: 'getEventStream',
