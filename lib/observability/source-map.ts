@@ -13,10 +13,13 @@ import { readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 
 const maps = new Map<string, SourceMap | null>();
+/** The bundles of one function: a few files. Beyond this, frames are left as they are. */
+const MAX_FILES = 16;
 
 function mapOf(file: string): SourceMap | null {
   let map = maps.get(file);
   if (map === undefined) {
+    if (maps.size >= MAX_FILES) return null;
     try {
       map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')));
     } catch {
@@ -27,18 +30,28 @@ function mapOf(file: string): SourceMap | null {
   return map;
 }
 
-/** `(/var/task/functions/x.cjs:1:2)` or `at /var/task/functions/x.cjs:1:2`, at a line's end. */
-const FRAME = /([( ])((?:\/|[A-Za-z]:\\)[^()\s]*?\.c?js):(\d+):(\d+)(\)?)$/gm;
+/**
+ * A stack frame's line, `    at fn (/var/task/functions/x.cjs:1:2)` or `    at /var/…/x.cjs:1:2`:
+ * never the message's lines, whatever they say.
+ */
+const FRAME = /^(\s+at (?:.*\()?)((?:\/|[A-Za-z]:\\)[^()\s]*?\.c?js):(\d+):(\d+)(\)?)$/gm;
+
+interface Entry {
+  generatedLine?: number;
+  originalSource?: string;
+  originalLine?: number;
+  originalColumn?: number;
+}
 
 /** The stack with each frame in a bundle that has a source map moved to its source. */
 export function sourceMappedStack(stack: string): string {
   return stack.replace(FRAME, (frame, before: string, file: string, line, column, after) => {
-    const entry = mapOf(file)?.findEntry(Number(line) - 1, Number(column) - 1) as
-      | { originalSource?: string; originalLine?: number; originalColumn?: number }
-      | undefined;
-    if (!entry?.originalSource || entry.originalLine === undefined) return frame;
+    const generatedLine = Number(line) - 1;
+    const entry = mapOf(file)?.findEntry(generatedLine, Number(column) - 1) as Entry | undefined;
+    // findEntry answers with the nearest entry before: none on this line is no answer.
+    if (!entry?.originalSource || entry.generatedLine !== generatedLine) return frame;
     // The map names sources from the build folder (`../../../lib/x.ts`): from the project's root.
     const source = entry.originalSource.replace(/^(?:\.\.\/)+/, '');
-    return `${before}${source}:${entry.originalLine + 1}:${(entry.originalColumn ?? 0) + 1}${after}`;
+    return `${before}${source}:${(entry.originalLine ?? 0) + 1}:${(entry.originalColumn ?? 0) + 1}${after}`;
   });
 }

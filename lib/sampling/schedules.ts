@@ -17,6 +17,7 @@ import {
   wallOf,
   weekdayOfWall,
   type ZoneOffsets,
+  type ZoneTables,
   zoneOffsets,
 } from './zone.ts';
 
@@ -123,14 +124,14 @@ export const HORIZON_MONTHS = 24;
  * The offsets of the policy's zones, for the functions' bundles: from a year before `now` (runs
  * look back a few days at most) to the horizon after it. Beyond it the functions ask Intl.
  */
-export function zoneOffsetsOf(policy: Policy, now: number): Record<string, ZoneOffsets> {
+export function zoneOffsetsOf(policy: Policy, now: number): ZoneTables {
   const until = new Date(now);
   until.setUTCMonth(until.getUTCMonth() + HORIZON_MONTHS);
-  const tables: Record<string, ZoneOffsets> = {};
+  const zones: Record<string, ZoneOffsets> = {};
   for (const rule of policy.rules) {
-    tables[rule.timezone] ??= zoneOffsets(rule.timezone, now - 366 * DAY_MS, until.getTime());
+    zones[rule.timezone] ??= zoneOffsets(rule.timezone, now - 366 * DAY_MS, until.getTime());
   }
-  return tables;
+  return { tz: process.versions.tz ?? '', zones };
 }
 
 /** Each (schedule, local day) in [from, from + months) on which the schedule's time is due. */

@@ -21,8 +21,9 @@ export const DAY_MS = 86_400_000;
 /**
  * A zone's UTC offsets over [from, until), read from Intl at package time: the same time-zone
  * data the schedules are made from (infra/serverless.cjs gives it to the bundles as
- * `globalThis.__zoneOffsets`, esbuild's define). Outside the span, and for a zone without a
- * table, Intl answers: the two agree (test/unit/zone-offsets.test.ts).
+ * `globalThis.__zoneOffsets`, esbuild's define). Outside the span, for a zone without a table,
+ * and on a runtime whose time-zone data is newer than the tables' (a country may have changed
+ * its rules since), Intl answers: the two agree (test/unit/zone-offsets.test.ts).
  */
 export interface ZoneOffsets {
   from: number;
@@ -31,21 +32,34 @@ export interface ZoneOffsets {
   changes: [number, number][];
 }
 
-declare global {
-  var __zoneOffsets: Record<string, ZoneOffsets> | undefined;
+export interface ZoneTables {
+  /** The release of the IANA time-zone database they come from (`process.versions.tz`). */
+  tz: string;
+  zones: Record<string, ZoneOffsets>;
 }
 
-let zoneTables: Record<string, ZoneOffsets> | undefined = globalThis.__zoneOffsets;
+declare global {
+  var __zoneOffsets: ZoneTables | undefined;
+}
+
+/** The tables' zones, unless this runtime knows a newer time-zone release (`2026c` > `2026b`). */
+function usable(tables: ZoneTables | undefined): Record<string, ZoneOffsets> | undefined {
+  const runtime = process.versions.tz;
+  return tables && runtime !== undefined && runtime <= tables.tz ? tables.zones : undefined;
+}
+
+let zoneTables = usable(globalThis.__zoneOffsets);
 
 /** Replaces the bundled tables (the tests; undefined: Intl alone). */
-export function useZoneOffsets(tables: Record<string, ZoneOffsets> | undefined): void {
-  zoneTables = tables;
+export function useZoneOffsets(tables: ZoneTables | undefined): void {
+  zoneTables = usable(tables);
   instants.clear();
 }
 
 function tableOffset(instant: number, zone: string): number | undefined {
   const table = zoneTables?.[zone];
-  if (!table || instant < table.from || instant >= table.until) return undefined;
+  // Written so that NaN is outside every span (Intl then refuses it).
+  if (!table || !(instant >= table.from && instant < table.until)) return undefined;
   const { changes } = table;
   let index = changes.length - 1;
   while (index > 0 && (changes[index] as [number, number])[0] > instant) index--;

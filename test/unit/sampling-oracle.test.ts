@@ -133,11 +133,11 @@ describe('rateAt against the oracle, every minute of 2027', () => {
 // As bundled: the zones' offsets from a table made at package time (lib/sampling/zone.ts).
 describe('rateAt against the oracle, every minute of 2027, on package-time zone offsets', () => {
   beforeAll(() => {
-    const tables: Record<string, ZoneOffsets> = {};
+    const zones: Record<string, ZoneOffsets> = {};
     for (const [zone] of CASES) {
-      tables[zone] = zoneOffsets(zone, YEAR[0] - 31 * DAY, YEAR[1] + 31 * DAY);
+      zones[zone] = zoneOffsets(zone, YEAR[0] - 31 * DAY, YEAR[1] + 31 * DAY);
     }
-    useZoneOffsets(tables);
+    useZoneOffsets({ tz: process.versions.tz as string, zones });
   });
   afterAll(() => useZoneOffsets(undefined));
 

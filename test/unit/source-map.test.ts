@@ -61,4 +61,24 @@ describe('sourceMappedStack', () => {
     expect(sourceMappedStack(stack)).toBe(stack);
     expect(sourceMappedStack(foreign)).toBe(foreign);
   });
+
+  it("maps frames alone: a message naming a bundle's position is left as written", async () => {
+    const stack = await bundleAndThrow('message');
+    const frames = stack.split('\n').slice(1).join('\n');
+    const bundlePosition = /\((\/[^()]*message\.cjs:1:\d+)\)/.exec(stack)?.[1] as string;
+    const crafted = `Error: upstream said ${bundlePosition}\n${frames}`;
+
+    const mapped = sourceMappedStack(crafted).split('\n');
+
+    expect(mapped[0]).toBe(`Error: upstream said ${bundlePosition}`);
+    expect(mapped[1]).toMatch(/\(test\/fixtures\/throwing\.ts:3:9\)$/);
+  });
+
+  it('leaves a position the map does not cover as it is', async () => {
+    const stack = await bundleAndThrow('beyond');
+    const file = /\((\/[^()]*beyond\.cjs):1:\d+\)/.exec(stack)?.[1] as string;
+    const beyond = `Error: x\n    at f (${file}:400:1)`;
+
+    expect(sourceMappedStack(beyond)).toBe(beyond);
+  });
 });

@@ -19,6 +19,7 @@ import {
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
+const TZ = process.versions.tz as string;
 const FROM = Date.UTC(2026, 5, 1);
 const UNTIL = Date.UTC(2028, 5, 1);
 
@@ -53,7 +54,7 @@ describe('zone offsets computed at package time', () => {
       }
       const expected = intlOffsets(zone, instants);
 
-      useZoneOffsets({ [zone]: table });
+      useZoneOffsets({ tz: TZ, zones: { [zone]: table } });
       const actual = instants.map((instant) => offsetAt(instant, zone));
       const walls = instants.map((instant) => wallOf(instant, zone));
 
@@ -92,13 +93,29 @@ describe('zone offsets computed at package time', () => {
   it('are read inside their span and for their zone only; Intl answers elsewhere', () => {
     const berlinSummer = Date.UTC(2027, 6, 1, 12);
     const fake: ZoneOffsets = { from: FROM, until: UNTIL, changes: [[FROM, 5 * HOUR]] };
-    useZoneOffsets({ 'Europe/Berlin': fake });
+    useZoneOffsets({ tz: TZ, zones: { 'Europe/Berlin': fake } });
 
     expect(offsetAt(berlinSummer, 'Europe/Berlin')).toBe(5 * HOUR);
     expect(formatLocalInstant(berlinSummer, 'Europe/Berlin')).toBe('2027-07-01T17:00:00+05:00');
     expect(offsetAt(UNTIL + 200 * DAY, 'Europe/Berlin')).toBe(1 * HOUR); // December
     expect(offsetAt(FROM - DAY, 'Europe/Berlin')).toBe(2 * HOUR);
     expect(offsetAt(berlinSummer, 'America/New_York')).toBe(-4 * HOUR);
+    // No instant at all is not read from a table: Intl refuses it.
+    expect(() => offsetAt(Number.NaN, 'Europe/Berlin')).toThrow(RangeError);
+  });
+
+  it('are left unread on a runtime whose time-zone data is newer than theirs', () => {
+    const berlinSummer = Date.UTC(2027, 6, 1, 12);
+    const fake: ZoneOffsets = { from: FROM, until: UNTIL, changes: [[FROM, 5 * HOUR]] };
+
+    useZoneOffsets({ tz: '2000a', zones: { 'Europe/Berlin': fake } });
+    expect(offsetAt(berlinSummer, 'Europe/Berlin')).toBe(2 * HOUR);
+
+    useZoneOffsets({ tz: TZ, zones: { 'Europe/Berlin': fake } });
+    expect(offsetAt(berlinSummer, 'Europe/Berlin')).toBe(5 * HOUR);
+
+    useZoneOffsets({ tz: '9999z', zones: { 'Europe/Berlin': fake } });
+    expect(offsetAt(berlinSummer, 'Europe/Berlin')).toBe(5 * HOUR);
   });
 
   it('spare a function Intl: evaluating a rule in a zone with a table constructs no DateTimeFormat', () => {
