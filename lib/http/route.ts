@@ -19,7 +19,7 @@ import { jsonBody } from '../middleware/json-body.ts';
 import { problemDetails } from '../middleware/problem-details.ts';
 import { requestLog } from '../middleware/request-log.ts';
 import { serviceSecret } from '../middleware/service-secret.ts';
-import type { ApiContext, ApiInternal } from '../middleware/types.ts';
+import type { ApiContext, ApiInternal, ApiMiddleware } from '../middleware/types.ts';
 import { validateInput } from '../middleware/validate-input.ts';
 import { logger } from '../observability/logger.ts';
 import { metrics } from '../observability/metrics.ts';
@@ -53,25 +53,36 @@ export type Operation<P, Q, B> = (
   context: ApiContext,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
+/**
+ * The start every HTTP API chain shares (these routes and Slack's): metrics → Lambda context in
+ * the logs → the request line → `errors`, which answers every failure after it → the event
+ * checked to be API Gateway's → header normalisation.
+ */
+export function apiChain(operation: string, errors: ApiMiddleware) {
+  return (
+    middy<
+      APIGatewayProxyEventV2,
+      APIGatewayProxyStructuredResultV2,
+      Error,
+      ApiContext,
+      ApiInternal
+    >()
+      .use(logMetrics(metrics))
+      // The event is never logged: it holds the caller's token (or Slack's signed body).
+      .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+      .use(requestLog({ operation }))
+      .use(errors)
+      .use(apiGatewayEvent())
+      .use(httpHeaderNormalizer())
+  );
+}
+
 export function httpRoute<
   P extends z.ZodMiniType | undefined = undefined,
   Q extends z.ZodMiniType | undefined = undefined,
   B extends z.ZodMiniType | undefined = undefined,
 >(spec: RouteSpec<P, Q, B>, operation: Operation<P, Q, B>) {
-  const chain = middy<
-    APIGatewayProxyEventV2,
-    APIGatewayProxyStructuredResultV2,
-    Error,
-    ApiContext,
-    ApiInternal
-  >()
-    .use(logMetrics(metrics))
-    // The event is never logged: it holds the caller's token.
-    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
-    .use(requestLog({ operation: spec.operation }))
-    .use(problemDetails())
-    .use(apiGatewayEvent())
-    .use(httpHeaderNormalizer());
+  const chain = apiChain(spec.operation, problemDetails());
   if (spec.scope !== 'none') {
     chain
       .use(bearerToken())

@@ -5,21 +5,13 @@
  * form body (`@middy/http-urlencode-body-parser`) → the payload checked with zod, its workspace
  * allowed and its `response_url` on an allowed origin → the command.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { HttpProblem, problemOf, problemResponse } from '../http/problem.ts';
-import { json, MAX_BODY_BYTES } from '../http/route.ts';
-import { apiGatewayEvent } from '../middleware/api-event.ts';
+import { apiChain, json, MAX_BODY_BYTES } from '../http/route.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
-import { requestLog } from '../middleware/request-log.ts';
 import { serviceSecret } from '../middleware/service-secret.ts';
-import type { ApiContext, ApiInternal, ApiMiddleware, ApiRequest } from '../middleware/types.ts';
-import { logger } from '../observability/logger.ts';
-import { metrics } from '../observability/metrics.ts';
+import type { ApiContext, ApiMiddleware, ApiRequest } from '../middleware/types.ts';
 import { SlashCommand } from '../schemas/slack.ts';
 import { failureMessage, refusalMessage, type SlackMessage } from './messages.ts';
 import { isAllowedResponseUrl } from './response-url.ts';
@@ -130,19 +122,7 @@ export function slackRoute(
     timeEpoch: unknown,
   ) => Promise<SlackMessage>,
 ) {
-  return middy<
-    APIGatewayProxyEventV2,
-    APIGatewayProxyStructuredResultV2,
-    Error,
-    ApiContext,
-    ApiInternal
-  >()
-    .use(logMetrics(metrics))
-    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
-    .use(requestLog({ operation: spec.operation }))
-    .use(slackErrors())
-    .use(apiGatewayEvent())
-    .use(httpHeaderNormalizer())
+  return apiChain(spec.operation, slackErrors())
     .use(bodyLimit({ maxBytes: MAX_BODY_BYTES }))
     .use(serviceSecret())
     .use(slackSignature())
