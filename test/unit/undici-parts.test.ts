@@ -14,6 +14,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { build } from 'esbuild';
 import * as undici from 'undici';
 import apiRequest from 'undici/lib/api/api-request.js';
+import { parse } from 'yaml';
 import { Agent, request, sharedAgent } from '../../lib/http-client/undici.ts';
 
 const ROOT = join(__dirname, '..', '..');
@@ -109,16 +110,20 @@ describe("undici's parts, loaded by path", () => {
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'undici-bundle-'));
+      // serverless.yml's settings (its other defines need the serverless variables resolved).
+      const config = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), {
+        logLevel: 'error',
+      }).custom.esbuild;
       const result = await build({
         entryPoints: [join(ROOT, 'lib', 'http-client', 'undici.ts')],
         outfile: join(dir, 'undici.cjs'),
         bundle: true,
-        platform: 'node',
-        target: 'node24',
-        format: 'cjs',
-        mainFields: ['module', 'main'],
-        define: { esbuildDetection: 'true' },
-        plugins: require(join(ROOT, 'infra', 'esbuild-plugins.cjs')),
+        platform: config.platform,
+        target: config.target,
+        format: config.format,
+        mainFields: config.mainFields,
+        define: { esbuildDetection: config.define.esbuildDetection },
+        plugins: require(join(ROOT, config.plugins)),
         metafile: true,
         logLevel: 'silent',
       });
