@@ -3,7 +3,8 @@
  * Node 24 (pinned by this repo) loads the TypeScript modules directly.
  */
 const { join } = require('node:path');
-const { operationsResources, secretIamResource } = require('./deploy.ts');
+const { operationsResources } = require('./deploy.ts');
+const { iamResources } = require('./iam.ts');
 const { gapWarning, samplingResources } = require('./sampling.ts');
 const { loadPolicyFile, policyPath } = require('../lib/sampling/load.ts');
 const { zoneOffsetsOf } = require('../lib/sampling/schedules.ts');
@@ -16,8 +17,14 @@ async function samplingPolicy(resolveVariable) {
 }
 
 module.exports = {
-  secretResource: async ({ resolveVariable }) =>
-    secretIamResource(await resolveVariable('param:secretName')),
+  /** One role per function, holding only what it uses (infra/iam.ts). */
+  iam: async ({ resolveVariable, resolveConfigurationProperty }) =>
+    iamResources({
+      service: await resolveVariable('self:service'),
+      stage: await resolveVariable('sls:stage'),
+      secretName: await resolveVariable('param:secretName'),
+      functions: (await resolveConfigurationProperty(['functions'])) ?? {},
+    }),
 
   operations: async ({ resolveVariable, resolveConfigurationProperty }) =>
     operationsResources({

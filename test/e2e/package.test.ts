@@ -99,15 +99,88 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-function statementsOf(template: Record<string, any>) {
-  const role = template.IamRoleLambdaExecution;
-  return role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+/**
+ * What each function may do, written here apart from infra/iam.ts (a mistake there must not
+ * confirm itself): besides its own logs, the kinds below. README "Permissions" shows the same.
+ */
+const PERMISSIONS: Record<string, readonly (keyof typeof KINDS)[]> = {
+  createEventStream: ['secret'],
+  listEventStreams: ['secret'],
+  getEventStream: ['secret'],
+  updateEventStream: ['secret'],
+  deleteEventStream: ['secret'],
+  listEventDestinations: ['secret'],
+  getOpenApi: [],
+  applySamplingSchedule: ['secret', 'failed events'],
+  getSamplingPlan: ['secret'],
+  applySampling: ['secret'],
+  slackCommand: ['secret', 'invoke worker'],
+  slackWorker: ['secret', 'slack records'],
+};
+
+/** Each kind of permission as `action resource` pairs; `secret` is the stage's secret resource. */
+const KINDS = {
+  secret: (secret: string) => [`secretsmanager:GetSecretValue ${secret}`],
+  'invoke worker': () => ['lambda:InvokeFunction SlackWorkerLambdaFunction.Arn'],
+  'slack records': () =>
+    ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'].map(
+      (action) => `dynamodb:${action} SlackIdempotencyTable.Arn`,
+    ),
+  'failed events': () => ['sqs:SendMessage SamplingDeadLetterQueue.Arn'],
+};
+
+/** A CloudFormation resource value as one string: an ARN, a Sub's template, `Id.Arn`. */
+function resourceText(resource: any): string {
+  if (typeof resource === 'string') return resource;
+  if (resource['Fn::Sub'] !== undefined) return resource['Fn::Sub'];
+  if (resource['Fn::GetAtt'] !== undefined) return resource['Fn::GetAtt'].join('.');
+  return JSON.stringify(resource);
 }
 
-function secretStatement(template: Record<string, any>) {
-  return statementsOf(template).find((statement: any) =>
-    statement.Action.includes('secretsmanager:GetSecretValue'),
+/** Every function's role, as `action resource` pairs, sorted; checks each role's shape too. */
+function grantedPairs(template: Record<string, any>): Record<string, string[]> {
+  const granted: Record<string, string[]> = {};
+  for (const [id, fn] of Object.entries(template)) {
+    if (fn.Type !== 'AWS::Lambda::Function') continue;
+    const name = id.replace(/LambdaFunction$/, '');
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+    const role = template[roleId].Properties;
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'lambda.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+      },
+    ]);
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    granted[`${name[0]?.toLowerCase()}${name.slice(1)}`] = role.Policies.flatMap((policy: any) =>
+      policy.PolicyDocument.Statement.flatMap((statement: any) => {
+        expect(statement.Effect).toBe('Allow');
+        return [statement.Action]
+          .flat()
+          .map((action: string) => `${action} ${resourceText(statement.Resource)}`);
+      }),
+    ).sort();
+  }
+  return granted;
+}
+
+/** The matrix: every function has exactly its permissions, no more, no fewer. */
+function expectPermissionMatrix(template: Record<string, any>, stage: string, secret: string) {
+  const logs = (name: string) =>
+    ['logs:CreateLogStream', 'logs:PutLogEvents'].map(
+      (action) =>
+        `${action} arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/ngrok-event-streams-${stage}-${name}:*`,
+    );
+  const expected = Object.fromEntries(
+    Object.entries(PERMISSIONS).map(([name, kinds]) => [
+      name,
+      [...logs(name), ...kinds.flatMap((kind) => KINDS[kind](secret))].sort(),
+    ]),
   );
+  expect(grantedPairs(template)).toEqual(expected);
+  // No role the framework would share between functions.
+  expect(template.IamRoleLambdaExecution).toBeUndefined();
 }
 
 function lambdaEnvironments(template: Record<string, any>) {
@@ -241,59 +314,52 @@ describe('serverless package', () => {
         POWERTOOLS_LOG_LEVEL: 'DEBUG',
         SAMPLING_REQUESTS_PER_MINUTE: '60',
         SLACK_RESPONSE_URL_PREFIXES: 'https://hooks.slack.com/',
-        SLACK_WORKER_FUNCTION: 'ngrok-event-streams-dev-slackWorker',
-        IDEMPOTENCY_TABLE: 'ngrok-event-streams-dev-slack-idempotency',
       });
       // Source maps are read when an error is logged, not by Node.js at every cold start.
       expect(fn.Environment.Variables.NODE_OPTIONS).toBeUndefined();
     }
+    // A function knows the names of the resources it may use, and no others.
+    const named = (variable: string) =>
+      ofType('AWS::Lambda::Function')
+        .filter(([, fn]) => variable in fn.Properties.Environment.Variables)
+        .map(([id, fn]) => [id, fn.Properties.Environment.Variables[variable]]);
+    expect(named('SLACK_WORKER_FUNCTION')).toEqual([
+      ['SlackCommandLambdaFunction', 'ngrok-event-streams-dev-slackWorker'],
+    ]);
+    expect(named('IDEMPOTENCY_TABLE')).toEqual([
+      ['SlackWorkerLambdaFunction', 'ngrok-event-streams-dev-slack-idempotency'],
+    ]);
   });
 
-  it("grants GetSecretValue on the stage's one secret and nothing broader", () => {
-    const statements = statementsOf(resources);
-    const nonLogs = statements.filter(
-      (statement: any) =>
-        ![statement.Action].flat().every((action: string) => action.startsWith('logs:')),
+  it('gives each function its own role with exactly the permissions of the table, for a secret name', () => {
+    expectPermissionMatrix(
+      resources,
+      'dev',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's own ${} syntax
+      'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ngrok-event-streams-dev-??????',
     );
+  });
 
-    expect(nonLogs).toEqual([
-      {
-        Effect: 'Allow',
-        Action: ['secretsmanager:GetSecretValue'],
-        Resource: {
-          'Fn::Sub':
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's own ${} syntax
-            'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ngrok-event-streams-dev-??????',
-        },
-      },
-      // The Slack command hands long commands to its worker, and only to it.
-      {
-        Effect: 'Allow',
-        Action: ['lambda:InvokeFunction'],
-        Resource: { 'Fn::GetAtt': ['SlackWorkerLambdaFunction', 'Arn'] },
-      },
-      // The worker's idempotency records, in its one table.
-      {
-        Effect: 'Allow',
-        Action: [
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:DeleteItem',
-        ],
-        Resource: { 'Fn::GetAtt': ['SlackIdempotencyTable', 'Arn'] },
-      },
-      // The sampling function's failed events go to its queue (its on-failure destination).
-      {
-        Effect: 'Allow',
-        Action: 'sqs:SendMessage',
-        Resource: { 'Fn::GetAtt': ['SamplingDeadLetterQueue', 'Arn'] },
-      },
-    ]);
-    for (const statement of statements) {
-      expect(statement.Action).not.toContain('*');
-      expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
-    }
+  it("shows the same permissions in the README's table", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Permissions'));
+    const rows = Object.fromEntries(
+      [...section.matchAll(/^\| `(\w+)` \| ([^|]*) \|/gm)].map(([, name, cell]) => [
+        name,
+        [...(cell ?? '').matchAll(/`([a-z0-9]+:\w+)`/g)].map(([, action]) => action).sort(),
+      ]),
+    );
+    const actions = Object.fromEntries(
+      Object.entries(grantedPairs(resources)).map(([name, pairs]) => [
+        name,
+        [...new Set(pairs.map((pair) => pair.split(' ')[0]))]
+          .filter((action) => !action?.startsWith('logs:'))
+          .sort(),
+      ]),
+    );
+    expect(rows).toEqual(actions);
+    // Every function's own logs are said once, above the table.
+    expect(section).toContain('`logs:CreateLogStream` and `logs:PutLogEvents`');
   });
 
   it("sets a log retention on every function's log group and on the access logs", () => {
@@ -392,7 +458,7 @@ describe('serverless package', () => {
   it('packages --stage prod with its own secret, log level and retention', () => {
     prod = packageService(work, ['--stage', 'prod']);
 
-    expect(JSON.stringify(secretStatement(prod).Resource)).toContain(
+    expect(JSON.stringify(grantedPairs(prod).getEventStream)).toContain(
       'secret:ngrok-event-streams-prod-??????',
     );
     for (const env of lambdaEnvironments(prod)) {
@@ -421,7 +487,7 @@ describe('serverless package', () => {
       'throttleBurstLimit=7',
     ]);
 
-    expect(secretStatement(custom).Resource).toBe(ARN);
+    expectPermissionMatrix(custom, 'prod', ARN);
     for (const env of lambdaEnvironments(custom)) expect(env.SECRET_ID).toBe(ARN);
     const alarms = Object.values(custom).filter(
       (resource) => resource.Type === 'AWS::CloudWatch::Alarm',
@@ -592,7 +658,7 @@ describe('serverless package: the sampling schedule', () => {
     const template = JSON.parse(
       readFileSync(join(work, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
     ).Resources;
-    expect(JSON.stringify(secretStatement(template).Resource)).toContain(
+    expect(JSON.stringify(grantedPairs(template).slackWorker)).toContain(
       'secret:team-a/ngrok-??????',
     );
     for (const env of lambdaEnvironments(template)) expect(env.SECRET_ID).toBe('team-a/ngrok');

@@ -1,0 +1,147 @@
+/**
+ * Least privilege per function: one IAM role each, holding only what its code uses. The table
+ * below is the one place that says which function may do what (README "Permissions" shows it,
+ * and test/e2e/package.test.ts checks the packaged template against its own copy of it).
+ *
+ * Roles are generated here rather than by a plugin: serverless-iam-roles-per-function, the one
+ * plugin for this, had its last release in 2021 and no support for the framework's newer lines;
+ * osls 4 has no per-function statements of its own. A function names its role in serverless.yml
+ * (`role: <Function>Role`, which also stops the framework making its shared role); packaging
+ * fails when a function has no row here or names another role.
+ */
+import { secretIamResource } from './deploy.ts';
+
+type Cfn = Record<string, unknown>;
+
+/** One thing a function may do: its actions on one resource, and why it needs them. */
+export interface Grant {
+  actions: readonly string[];
+  /** A CloudFormation value for the resource, given the service's secret name or ARN. */
+  resource: (secretName: string) => string | Cfn;
+  why: string;
+}
+
+const getAtt = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+
+export const GRANTS = {
+  secret: {
+    actions: ['secretsmanager:GetSecretValue'],
+    resource: (secretName) => secretIamResource(secretName),
+    why: "reads the service's secret: the ngrok API key, the callers' token hashes, Slack's signing secret",
+  },
+  invokeSlackWorker: {
+    actions: ['lambda:InvokeFunction'],
+    resource: () => getAtt('SlackWorkerLambdaFunction'),
+    why: 'hands a command that may take longer than 3 seconds to the worker',
+  },
+  slackIdempotency: {
+    // Powertools Idempotency: put the record, read it, complete it, delete it when the run fails.
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    resource: () => getAtt('SlackIdempotencyTable'),
+    why: 'runs each command once however often it is delivered (its records)',
+  },
+  samplingFailures: {
+    actions: ['sqs:SendMessage'],
+    resource: () => getAtt('SamplingDeadLetterQueue'),
+    why: 'its on-failure destination: an event that failed for good goes to the queue',
+  },
+} as const satisfies Record<string, Grant>;
+
+export type GrantName = keyof typeof GRANTS;
+
+/** Every function, and what it may do besides writing its own logs. */
+export const FUNCTION_GRANTS: Record<string, readonly GrantName[]> = {
+  createEventStream: ['secret'],
+  listEventStreams: ['secret'],
+  getEventStream: ['secret'],
+  updateEventStream: ['secret'],
+  deleteEventStream: ['secret'],
+  listEventDestinations: ['secret'],
+  getOpenApi: [],
+  applySamplingSchedule: ['secret', 'samplingFailures'],
+  getSamplingPlan: ['secret'],
+  applySampling: ['secret'],
+  slackCommand: ['secret', 'invokeSlackWorker'],
+  slackWorker: ['secret', 'slackIdempotency'],
+};
+
+/** The logical id of a function's role, as serverless.yml names it (`role:`). */
+export function roleLogicalId(functionName: string): string {
+  return `${functionName.charAt(0).toUpperCase()}${functionName.slice(1)}Role`;
+}
+
+export interface IamInput {
+  service: string;
+  stage: string;
+  secretName: string;
+  /** serverless.yml's `functions`: each function's settings, of which `role` and `name`. */
+  functions: Record<string, { role?: unknown; name?: unknown } | null | undefined>;
+}
+
+/** The statements of one function's role: its own log group, then its grants in table order. */
+export function statementsFor(functionName: string, lambdaName: string, secretName: string): Cfn[] {
+  const grants = FUNCTION_GRANTS[functionName];
+  if (!grants) throw new Error(`Function '${functionName}' has no row in infra/iam.ts.`);
+  return [
+    {
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: {
+        'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${lambdaName}:*`,
+      },
+    },
+    ...grants.map((name) => {
+      const grant: Grant = GRANTS[name];
+      return { Effect: 'Allow', Action: [...grant.actions], Resource: grant.resource(secretName) };
+    }),
+  ];
+}
+
+/** One role per function, each assumable by Lambda alone. */
+export function iamResources(input: IamInput): { Resources: Cfn } {
+  const Resources: Cfn = {};
+  const names = Object.keys(input.functions);
+  const missing = Object.keys(FUNCTION_GRANTS).filter((name) => !names.includes(name));
+  if (missing.length > 0) {
+    throw new Error(
+      `infra/iam.ts grants permissions to ${missing.join(', ')}, which serverless.yml does not declare.`,
+    );
+  }
+  for (const name of names) {
+    const settings = input.functions[name] ?? {};
+    const role = roleLogicalId(name);
+    if (settings.role !== role) {
+      throw new Error(
+        `Function '${name}' must name its own role in serverless.yml: role: ${role} (infra/iam.ts makes it).`,
+      );
+    }
+    const lambdaName =
+      typeof settings.name === 'string' ? settings.name : `${input.service}-${input.stage}-${name}`;
+    Resources[role] = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Description: `The ${name} function's own role (infra/iam.ts)`,
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'lambda.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        },
+        Policies: [
+          {
+            PolicyName: name,
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: statementsFor(name, lambdaName, input.secretName),
+            },
+          },
+        ],
+      },
+    };
+  }
+  return { Resources };
+}
