@@ -1,12 +1,18 @@
-/** POST /event-streams → 201, the new stream. Scope: write. Audited. */
+/**
+ * POST /event-streams → 201, the new stream. Scope: write. Audited. With an `Idempotency-Key`,
+ * a retry answers as the first request did, and a create whose answer was lost is found
+ * rather than made twice.
+ */
 import { changeEventStream } from '../lib/http/change.ts';
 import { apiBaseUrl, presentEventStream } from '../lib/http/links.ts';
+import { recoverLostCreate } from '../lib/http/lost-create.ts';
 import { httpRoute, json } from '../lib/http/route.ts';
+import { withIdempotencyKey } from '../lib/idempotency/with-key.ts';
 import { CreateEventStreamBody } from '../lib/schemas/event-streams-api.ts';
 
 export const handler = httpRoute(
   { operation: 'createEventStream', scope: 'write', body: CreateEventStreamBody },
-  async ({ body }, event, context) => {
+  withIdempotencyKey({ recover: recoverLostCreate }, async ({ body }, event, context) => {
     const stream = await changeEventStream(
       context,
       { action: 'event_stream.create' },
@@ -16,5 +22,5 @@ export const handler = httpRoute(
       },
     );
     return json(201, presentEventStream(stream, apiBaseUrl(event)));
-  },
+  }),
 );

@@ -40,6 +40,12 @@ export const GRANTS = {
     resource: () => getAtt('SlackIdempotencyTable'),
     why: 'runs each command once however often it is delivered (its records)',
   },
+  idempotencyKeys: {
+    // Claim a key, read its record, complete, mark or take it over, release it.
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    resource: () => getAtt('IdempotencyKeysTable'),
+    why: "keeps each caller's Idempotency-Keys, so that a retried create answers as the first did",
+  },
   samplingFailures: {
     actions: ['sqs:SendMessage'],
     resource: () => getAtt('SamplingDeadLetterQueue'),
@@ -51,7 +57,7 @@ export type GrantName = keyof typeof GRANTS;
 
 /** Every function, and what it may do besides writing its own logs. */
 export const FUNCTION_GRANTS: Record<string, readonly GrantName[]> = {
-  createEventStream: ['secret'],
+  createEventStream: ['secret', 'idempotencyKeys'],
   listEventStreams: ['secret'],
   getEventStream: ['secret'],
   updateEventStream: ['secret'],

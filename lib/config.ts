@@ -26,3 +26,30 @@ export function secretCacheSeconds(): number {
 export function publicBaseUrl(): string | undefined {
   return process.env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || undefined;
 }
+
+/** The DynamoDB table of the `Idempotency-Key`s of POST /event-streams (set by serverless.yml). */
+export function idempotencyKeysTable(): string {
+  const table = process.env.IDEMPOTENCY_KEYS_TABLE;
+  if (!table) {
+    throw new Error('IDEMPOTENCY_KEYS_TABLE is not set: it names the table of Idempotency-Keys.');
+  }
+  return table;
+}
+
+const DEFAULT_IDEMPOTENCY_SETTLE_SECONDS = 30;
+
+/**
+ * How long after a create's answer was lost (or its function's deadline) ngrok may still act on
+ * it: a retry with the same Idempotency-Key waits this long before it looks for the stream.
+ */
+export function idempotencySettleSeconds(): number {
+  const raw = process.env.IDEMPOTENCY_SETTLE_SECONDS;
+  if (raw === undefined || raw === '') return DEFAULT_IDEMPOTENCY_SETTLE_SECONDS;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600) {
+    throw new Error(
+      `IDEMPOTENCY_SETTLE_SECONDS must be a whole number of seconds from 0 to 3600; got '${raw}'.`,
+    );
+  }
+  return seconds;
+}

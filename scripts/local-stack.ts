@@ -29,6 +29,8 @@ export interface LocalStackState {
 
 /** The Slack worker's idempotency table, as serverless.yml names it for the stage `dev`. */
 export const LOCAL_IDEMPOTENCY_TABLE = 'ngrok-event-streams-dev-slack-idempotency';
+/** POST /event-streams's Idempotency-Keys, as serverless.yml names the table for `dev`. */
+export const LOCAL_IDEMPOTENCY_KEYS_TABLE = 'ngrok-event-streams-dev-idempotency-keys';
 
 /** Where the local stack catches what the functions post to Slack response_urls. */
 export function slackCatcher(sandboxUrl: string): string {

@@ -24,6 +24,7 @@ import { startGateway } from './gateway.ts';
 import {
   freePort,
   isPortFree,
+  LOCAL_IDEMPOTENCY_KEYS_TABLE,
   LOCAL_IDEMPOTENCY_TABLE,
   LOCAL_SECRET_NAME,
   type LocalStackState,
@@ -147,6 +148,7 @@ sandbox.secrets.put(
   }),
 );
 sandbox.dynamodb.createTable(LOCAL_IDEMPOTENCY_TABLE, ['id']);
+sandbox.dynamodb.createTable(LOCAL_IDEMPOTENCY_KEYS_TABLE, ['id']);
 const lambdaUrl = `http://127.0.0.1:${lambdaPort}`;
 
 const offlineHttpPort = await freePort();

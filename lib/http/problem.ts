@@ -86,6 +86,39 @@ export const payloadTooLarge = (maxBytes: number) =>
     detail: `The body may be at most ${maxBytes} bytes.`,
   });
 
+/** The same Idempotency-Key came with another body (IETF draft, Stripe: 422). */
+export const idempotencyKeyReused = () =>
+  new HttpProblem({
+    status: 422,
+    kind: 'idempotency-key-reused',
+    title: 'This Idempotency-Key was used for another request',
+    detail:
+      'This Idempotency-Key was first sent with a different body. Send a new key for a new request.',
+  });
+
+/** The first request with this key may still be acting: try again after `Retry-After`. */
+export const idempotencyKeyInFlight = (retryAfterSeconds: number) =>
+  new HttpProblem({
+    status: 409,
+    kind: 'idempotency-key-in-flight',
+    title: 'A request with this Idempotency-Key is still in flight',
+    detail: `A request with this Idempotency-Key is still being processed, or its outcome is not known yet. Try again in ${retryAfterSeconds} seconds: the retry answers as the first request did.`,
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  });
+
+/** The key could not be checked or claimed: nothing was done. */
+export const idempotencyUnavailable = (options?: ErrorOptions) =>
+  new HttpProblem(
+    {
+      status: 503,
+      kind: 'idempotency-unavailable',
+      title: 'The Idempotency-Key could not be checked',
+      detail: 'The Idempotency-Key could not be checked, so nothing was done. Try again.',
+      headers: { 'Retry-After': '1' },
+    },
+    options,
+  );
+
 /**
  * ngrok's message for a refused request, as far as it is safe to pass on: upstream URLs are
  * removed; a message that holds a credential (the service's key, a token, a long opaque string)

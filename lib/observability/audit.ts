@@ -23,8 +23,10 @@ export type FieldChanges = Record<string, { before: unknown; after: unknown }>;
 /**
  * `success`: done. `failure`: not done. `unknown`: the change was sent and its answer lost (a
  * timeout or a dropped connection): it may have been made; read the stream to know.
+ * `recovered`: a create whose answer was lost had made its stream, found by a retry with the
+ * same Idempotency-Key (which answers with it instead of creating another).
  */
-export type Outcome = 'success' | 'failure' | 'unknown';
+export type Outcome = 'success' | 'failure' | 'unknown' | 'recovered';
 
 export interface AuditEntry {
   actor: Actor;

@@ -28,12 +28,14 @@ export const ERROR_STATUSES: Record<number, string> = {
   401: 'No `Authorization: Bearer` token, or an unknown one (`WWW-Authenticate: Bearer`).',
   403: "The token lacks the route's scope.",
   404: 'No Event Stream has this id.',
+  409: 'POST /event-streams: a request with this `Idempotency-Key` is still in flight, or its outcome is not known yet; `Retry-After` says when to try again.',
   413: 'The body is over 16 KiB.',
   415: 'The body is not `Content-Type: application/json`.',
-  422: 'The body is not valid JSON.',
+  422: 'The body is not valid JSON; or (POST /event-streams) this `Idempotency-Key` was first sent with another body.',
   429: "ngrok's rate limit was reached; `Retry-After` says when to try again.",
   500: 'The service could not load its secret (its logs say why).',
   502: "ngrok failed: 5xx after retries, refused this service's key, or an unreadable answer. For POST /sampling/apply: not every stream was set (the body lists them all, with why).",
+  503: 'POST /event-streams: the `Idempotency-Key` could not be checked, so nothing was done; try again.',
   504: "ngrok did not answer before the function's deadline.",
 };
 
@@ -51,6 +53,8 @@ interface RouteDoc {
   /** The body's media type, if not JSON. */
   bodyType?: string;
   success: { status: number; description: string; schema?: string };
+  /** Takes an `Idempotency-Key` (lib/idempotency/with-key.ts). */
+  idempotencyKey?: boolean;
 }
 
 /** The routes, as serverless.yml declares them (a test checks the two agree). */
@@ -62,7 +66,13 @@ export const ROUTES: readonly RouteDoc[] = [
     summary: 'Create an Event Stream',
     scope: 'write',
     body: 'CreateEventStreamBody',
-    success: { status: 201, description: 'The new stream.', schema: 'EventStream' },
+    idempotencyKey: true,
+    success: {
+      status: 201,
+      description:
+        'The new stream; for a retry with the same `Idempotency-Key`, the first answer again (`Idempotent-Replayed: true`), or the stream a create whose answer was lost had made.',
+      schema: 'EventStream',
+    },
   },
   {
     method: 'get',
@@ -176,6 +186,7 @@ export function errorStatuses(route: RouteDoc): number[] {
   if (route.body) for (const status of [400, 413, 415, 422]) statuses.add(status);
   if (route.pathSchema) for (const status of [400, 404]) statuses.add(status);
   if (route.query) statuses.add(400);
+  if (route.idempotencyKey) for (const status of [400, 409, 422, 503]) statuses.add(status);
   return [...statuses].sort((a, b) => a - b);
 }
 
@@ -215,7 +226,18 @@ function operation(route: RouteDoc): Json {
   const responses: Json = {
     [route.success.status]: {
       description: route.success.description,
-      headers: { 'x-request-id': { $ref: '#/components/headers/RequestId' } },
+      headers: {
+        'x-request-id': { $ref: '#/components/headers/RequestId' },
+        ...(route.idempotencyKey
+          ? {
+              'Idempotent-Replayed': {
+                description:
+                  '`true` when this is the stored answer of an earlier request with the same Idempotency-Key.',
+                schema: { type: 'string', enum: ['true'] },
+              },
+            }
+          : {}),
+      },
       ...(route.success.schema
         ? { content: { 'application/json': { schema: ref(route.success.schema) } } }
         : route.operationId === 'getOpenApi'
@@ -227,6 +249,17 @@ function operation(route: RouteDoc): Json {
     responses[status] = { $ref: `#/components/responses/Problem${status}` };
   }
   const params = parameters(route);
+  if (route.idempotencyKey) {
+    params.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description:
+        "Makes a retry safe: the caller's own key for this request (1 to 255 visible ASCII characters, bare or as the IETF draft's quoted string; a UUID is a good one), kept 24 hours. A retry with the same key and body answers as the first request did, without doing it again; with another body, 422; while the first is in flight, 409 with Retry-After. If the first request's answer was lost, the retry finds the stream it made instead of making another.",
+      // 255 characters, and the two quotes of the draft's form.
+      schema: { type: 'string', minLength: 1, maxLength: 257 },
+    });
+  }
   return {
     operationId: route.operationId,
     summary: route.summary,
@@ -267,7 +300,7 @@ export function openApiDocument(version: string): Json {
       description,
       headers: {
         'x-request-id': { $ref: '#/components/headers/RequestId' },
-        ...(status === '429'
+        ...(status === '429' || status === '409' || status === '503'
           ? { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } }
           : {}),
         ...(status === '401' || status === '403'

@@ -41,11 +41,12 @@ function listening(port: number): Promise<boolean> {
 beforeAll(async () => {
   registerSecret(SAMPLE_TOKEN, READ_TOKEN);
   lambdaPort = await freePort();
-  // A 3 s function timeout keeps the upstream-timeout test short; SECRET_CACHE_SECONDS=0 lets
-  // the tests change the secret between requests.
+  // A 3 s function timeout keeps the upstream-timeout test short, and a 2 s settle time the
+  // Idempotency-Key's lost answers; SECRET_CACHE_SECONDS=0 lets the tests change the secret
+  // between requests.
   stack = await startLocalStack(
     { DEV_API_TOKEN: SAMPLE_TOKEN, SECRET_CACHE_SECONDS: '0', LAMBDA_PORT: String(lambdaPort) },
-    ['--param', 'timeout=3'],
+    ['--param', 'timeout=3', '--param', 'idempotencySettleSeconds=2'],
   );
   startupLines = stack.serviceLines();
   // The sandbox does not show its key: the test sets one it knows.
@@ -85,9 +86,15 @@ interface Reply {
 async function call(
   method: string,
   path: string,
-  options: { token?: string | null; body?: unknown; rawBody?: string; contentType?: string } = {},
+  options: {
+    token?: string | null;
+    body?: unknown;
+    rawBody?: string;
+    contentType?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Reply> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   const token = options.token === undefined ? SAMPLE_TOKEN : options.token;
   if (token !== null) headers.authorization = `Bearer ${token}`;
   let body = options.rawBody;
@@ -618,6 +625,90 @@ describe('npm start: the local stack over HTTP', () => {
     expect(boundary?.[1]).toContain('"failed": 0');
     // The sample events are addressed to the running API: links in answers point at it.
     expect(first[0]?.[1]).toContain(`${stack.apiUrl}/event-streams/${SAMPLE_STREAM}`);
+  });
+});
+
+describe('npm start: Idempotency-Key on POST /event-streams', () => {
+  const create = (key: string, body = newStream({ description: `key ${key}` })) =>
+    call('POST', '/event-streams', { body, headers: { 'Idempotency-Key': key } });
+
+  /** Retries as a client should: again after `Retry-After` while the answer is 409. */
+  async function createUntilAnswered(key: string, body = newStream({ description: `key ${key}` })) {
+    const replies: Reply[] = [];
+    for (let round = 0; round < 10; round++) {
+      const reply = await create(key, body);
+      replies.push(reply);
+      if (reply.status !== 409) return replies;
+      await sleep(Number(reply.headers.get('retry-after')) * 1000);
+    }
+    throw new Error('Still 409 after 10 tries');
+  }
+
+  async function streamsDescribed(description: string) {
+    const { json } = await call('GET', '/event-streams');
+    return json.event_streams.filter(
+      (stream: { description: string }) => stream.description === description,
+    );
+  }
+
+  it('replays a retry (Idempotent-Replayed), refuses the key with another body (422)', async () => {
+    const key = `replay-${Date.now()}`;
+    const first = await create(key);
+    const retry = await create(key);
+    const reused = await create(key, newStream({ description: 'something else' }));
+
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.json).toEqual(first.json);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expectProblem(reused, 422);
+    expect(reused.json.type).toMatch(/:idempotency-key-reused$/);
+    expect(await streamsDescribed(`key ${key}`)).toHaveLength(1);
+  });
+
+  it('tells a retry that comes while the first is running to wait (409, Retry-After)', async () => {
+    const key = `in-flight-${Date.now()}`;
+    await injectFault(stack.sandboxUrl, { method: 'POST', path: '/event_streams', delay_ms: 1500 });
+    const first = create(key);
+    await sleep(700);
+    const during = await create(key);
+
+    expectProblem(during, 409);
+    expect(during.json.type).toMatch(/:idempotency-key-in-flight$/);
+    expect(during.headers.get('retry-after')).toBe('1');
+    expect((await first).status).toBe(201);
+    expect((await create(key)).headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('after a dropped answer, the retry answers 201 with the stream the lost create made: one stream', async () => {
+    const key = `dropped-${Date.now()}`;
+    await injectFault(stack.sandboxUrl, { method: 'POST', path: '/event_streams', drop: 'after' });
+    const lost = await create(key);
+    const replies = await createUntilAnswered(key);
+    const made = await streamsDescribed(`key ${key}`);
+
+    expectProblem(lost, 502);
+    expect(replies.at(-1)?.status).toBe(201);
+    expect(made).toHaveLength(1);
+    expect(replies.at(-1)?.json.id).toBe(made[0].id);
+    await stack.waitForLine((line) => line.audit === true && line.outcome === 'recovered');
+  });
+
+  it('after a timeout, retries until one succeeds leave exactly one stream', async () => {
+    const key = `timeout-${Date.now()}`;
+    // The function's deadline is about 2.7 s in (timeout=3); ngrok acts at 3.5 s.
+    await injectFault(stack.sandboxUrl, { method: 'POST', path: '/event_streams', delay_ms: 3500 });
+    const lost = await create(key);
+    const replies = await createUntilAnswered(key);
+    await sleep(1000);
+    const made = await streamsDescribed(`key ${key}`);
+
+    expectProblem(lost, 504);
+    expect(replies.length).toBeGreaterThan(1);
+    expect(replies.at(-1)?.status).toBe(201);
+    expect(made).toHaveLength(1);
+    expect(replies.at(-1)?.json.id).toBe(made[0].id);
   });
 });
 

@@ -104,7 +104,7 @@ afterAll(() => {
  * confirm itself): besides its own logs, the kinds below. README "Permissions" shows the same.
  */
 const PERMISSIONS: Record<string, readonly (keyof typeof KINDS)[]> = {
-  createEventStream: ['secret'],
+  createEventStream: ['secret', 'idempotency keys'],
   listEventStreams: ['secret'],
   getEventStream: ['secret'],
   updateEventStream: ['secret'],
@@ -125,6 +125,10 @@ const KINDS = {
   'slack records': () =>
     ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'].map(
       (action) => `dynamodb:${action} SlackIdempotencyTable.Arn`,
+    ),
+  'idempotency keys': () =>
+    ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'].map(
+      (action) => `dynamodb:${action} IdempotencyKeysTable.Arn`,
     ),
   'failed events': () => ['sqs:SendMessage SamplingDeadLetterQueue.Arn'],
 };
@@ -699,6 +703,28 @@ describe('serverless package: the sampling schedule', () => {
     expect(`${run.stdout}${run.stderr}`).toContain(
       `${file}:5:19: rules[0] 'bad' › default_rate: must be at most 1`,
     );
+  });
+});
+
+describe('serverless package: Idempotency-Key', () => {
+  it("keeps the create's keys in a table of their own that forgets them after a day (TTL), named only to the create", () => {
+    expect(resources.IdempotencyKeysTable).toMatchObject({
+      Type: 'AWS::DynamoDB::Table',
+      Properties: {
+        TableName: 'ngrok-event-streams-dev-idempotency-keys',
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+      },
+    });
+    const withTable = ofType('AWS::Lambda::Function').filter(
+      ([, fn]) => 'IDEMPOTENCY_KEYS_TABLE' in fn.Properties.Environment.Variables,
+    );
+    expect(withTable.map(([id]) => id)).toEqual(['CreateEventStreamLambdaFunction']);
+    expect(withTable[0]?.[1].Properties.Environment.Variables).toMatchObject({
+      IDEMPOTENCY_KEYS_TABLE: 'ngrok-event-streams-dev-idempotency-keys',
+      IDEMPOTENCY_SETTLE_SECONDS: '30',
+    });
   });
 });
 
