@@ -21,6 +21,12 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+/**
+ * A retry is started only with at least this long left for its answer: one that would be cut
+ * short by the deadline answers nothing, and turns ngrok's real error into a timeout.
+ */
+export const MIN_ATTEMPT_MS = 250;
+
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxAttempts: 4,
   baseDelayMs: 200,
@@ -199,7 +205,8 @@ function requestPath(basePath: string, call: Exchange<unknown>): string {
 
 /**
  * Performs one call: sends, retries what may be retried, and parses the answer. Never outlives
- * `options.deadline`: a wait that would pass it is not started, the last error is thrown instead.
+ * `options.deadline`: a retry that would not have MIN_ATTEMPT_MS left after its wait is not
+ * started, the last error is thrown instead.
  */
 export async function exchange<T>(
   config: TransportConfig,
@@ -296,7 +303,7 @@ async function attempts<T>(
 
     const retryAfter = error instanceof NgrokApiError ? error.retryAfterSeconds : undefined;
     const delay = retryAfter === undefined ? backoffMs(config.retry, attempt) : retryAfter * 1000;
-    if (Date.now() + delay >= deadline) throw error;
+    if (Date.now() + delay + MIN_ATTEMPT_MS >= deadline) throw error;
     try {
       await sleep(delay, undefined, { signal });
     } catch {

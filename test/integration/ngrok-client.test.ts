@@ -388,6 +388,21 @@ describe('NgrokClient: deadlines', () => {
     expect((await apiRequests()).length).toBeLessThanOrEqual(5);
   });
 
+  it('does not start a retry that would have too little time left to be answered: the last error comes back', async () => {
+    // A 503 asking for 1 s, with 1.1 s left: the retry would have 0.1 s for its answer.
+    await injectFault(ctx.url, { path: '/event_streams', status: 503, retry_after: 1 });
+
+    const started = Date.now();
+    const error = await client()
+      .eventStreams.list({}, { deadline: Date.now() + 1100 })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(NgrokApiError);
+    expect((error as NgrokApiError).status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect((await apiRequests()).length).toBe(1);
+  });
+
   it('a deadline already past fails at once without a request', async () => {
     const error = await client()
       .eventStreams.list({}, { deadline: Date.now() - 1 })
