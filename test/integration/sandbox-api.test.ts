@@ -187,7 +187,30 @@ describe('Sandbox: the decisions table of docs/ngrok-api.md', () => {
     expect(created.json.sampling_rate).toBe(1);
   });
 
-  it.each([0, 0.009, 1.01, -1, '0.5'])(
+  it('sampling_rate 0 on create means "not given", as the Python and Ruby SDKs send it: 1.0', async () => {
+    const created = await api('POST', '/event_streams', {
+      body: streamBody({ sampling_rate: 0 }),
+    });
+
+    expect(created.status).toBe(201);
+    expect(created.json.sampling_rate).toBe(1);
+  });
+
+  it('sampling_rate 0 on update is refused with 400 ERR_NGROK_215, the rate unchanged', async () => {
+    const { json: stream } = await api('POST', '/event_streams', {
+      body: streamBody({ sampling_rate: 0.5 }),
+    });
+
+    const patched = await api('PATCH', `/event_streams/${stream.id}`, {
+      body: { sampling_rate: 0 },
+    });
+    const after = await api('GET', `/event_streams/${stream.id}`);
+
+    expectNgrokError(patched, 400, 'ERR_NGROK_215');
+    expect(after.json.sampling_rate).toBe(0.5);
+  });
+
+  it.each([0.009, 1.01, -1, '0.5'])(
     'sampling_rate %p is refused with 400 ERR_NGROK_215',
     async (rate) => {
       const created = await api('POST', '/event_streams', {
