@@ -20,6 +20,16 @@ import { type AwsCredentials, verifySigV4 } from './sigv4.ts';
 const MAX_BODY_BYTES = 1024 * 1024;
 const CONTROL_PREFIX = '/_sandbox';
 
+/**
+ * The AWS services the sandbox stands in for, by the variable that points the AWS SDKs (and the
+ * AWS CLI from 2.13) at an endpoint: each is served at the sandbox's URL.
+ */
+export const AWS_ENDPOINT_VARIABLES = [
+  'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_LAMBDA',
+] as const;
+
 export interface SandboxOptions {
   /** Default 0: any free port. */
   port?: number;
