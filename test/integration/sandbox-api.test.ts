@@ -433,6 +433,14 @@ describe('Sandbox: request format', () => {
     expect((await api('GET', `/event_streams/${stream.id}`)).status).toBe(200);
   });
 
+  it('a body over 1 MiB is 413, in the ngrok error shape', async () => {
+    const tooLarge = await api('POST', '/event_streams', {
+      body: streamBody({ metadata: 'x'.repeat(1024 * 1024) }),
+    });
+
+    expectNgrokError(tooLarge, 413);
+  });
+
   it('a method a resource does not have is 405; an unknown path 404', async () => {
     expectNgrokError(await api('PUT', '/event_streams', { body: {} }), 405);
     expectNgrokError(await api('GET', '/api_keys'), 404);
