@@ -327,8 +327,9 @@ class Parser {
   }
 
   /** `SET a = :v, #b = :w REMOVE c, d`: the changes, applied to a copy of the item. */
-  update(): (item: Item) => Item {
+  update(): { apply: (item: Item) => Item; paths: string[][] } {
     const steps: ((item: Item) => void)[] = [];
+    const paths: string[][] = [];
     while (!this.done()) {
       const clause = this.next();
       const keyword = clause.text.toUpperCase();
@@ -337,6 +338,7 @@ class Parser {
       }
       for (;;) {
         const path = this.path();
+        paths.push(path);
         if (keyword === 'SET') {
           this.expect('=');
           const value = this.operand();
@@ -348,11 +350,12 @@ class Parser {
         this.next();
       }
     }
-    return (item) => {
+    const apply = (item: Item) => {
       const copy = structuredClone(item);
       for (const step of steps) step(copy);
       return copy;
     };
+    return { apply, paths };
   }
 }
 
@@ -565,12 +568,51 @@ function checkAllUsed(context: Context): void {
   }
 }
 
+const UPDATE_RETURN_VALUES = ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'];
+type UpdateReturnValues = 'NONE' | 'ALL_OLD' | 'UPDATED_OLD' | 'ALL_NEW' | 'UPDATED_NEW';
+
+/** PutItem's and DeleteItem's ReturnValues: NONE, or ALL_OLD (the item before, if there was one). */
+function returnedOld(request: Record<string, unknown>, old: Item | undefined): object {
+  const returnValues = request.ReturnValues ?? 'NONE';
+  if (returnValues !== 'NONE' && returnValues !== 'ALL_OLD') {
+    throw validation('ReturnValues can only be ALL_OLD or NONE');
+  }
+  return returnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
+}
+
 // ---- tables ------------------------------------------------------------------------------
+
+/**
+ * What is wrong with a table name, in DynamoDB's words (its TableName constraint: 3 to 255 of
+ * `[a-zA-Z0-9_.-]`). The AWS CLI checks the length itself, before sending.
+ */
+export function tableNameErrors(name: unknown): string[] {
+  if (typeof name !== 'string') {
+    return ["Value null at 'tableName' failed to satisfy constraint: Member must not be null"];
+  }
+  const at = `Value '${name}' at 'tableName' failed to satisfy constraint: Member must`;
+  return [
+    ...(/^[a-zA-Z0-9_.-]+$/.test(name)
+      ? []
+      : [`${at} satisfy regular expression pattern: [a-zA-Z0-9_.-]+`]),
+    ...(name.length < 3 ? [`${at} have length greater than or equal to 3`] : []),
+    ...(name.length > 255 ? [`${at} have length less than or equal to 255`] : []),
+  ];
+}
+
+/** DynamoDB's request validation: "1 validation error detected: …", or "2 validation errors …". */
+function constraintErrors(errors: string[]): DynamoError {
+  const count = `${errors.length} validation error${errors.length === 1 ? '' : 's'}`;
+  return validation(`${count} detected: ${errors.join('; ')}`);
+}
 
 export class DynamoStore {
   private readonly tables = new Map<string, Table>();
 
+  /** Throws on a name DynamoDB would refuse. */
   createTable(name: string, keys: string[]): void {
+    const errors = tableNameErrors(name);
+    if (errors.length > 0) throw constraintErrors(errors);
     this.tables.set(name, { keys, items: new Map() });
   }
 
@@ -589,6 +631,8 @@ export class DynamoStore {
 
   private table(request: Record<string, unknown>): Table {
     const name = request.TableName;
+    const errors = tableNameErrors(name);
+    if (errors.length > 0) throw constraintErrors(errors);
     const table = typeof name === 'string' ? this.tables.get(name) : undefined;
     if (!table) throw new DynamoError('ResourceNotFoundException', 'Requested resource not found');
     return table;
@@ -703,9 +747,10 @@ export class DynamoStore {
         if (itemSize(item) > MAX_ITEM_BYTES) {
           throw validation('Item size has exceeded the maximum allowed size');
         }
-        check(table.items.get(key));
+        const old = table.items.get(key);
+        check(old);
         table.items.set(key, structuredClone(item));
-        return {};
+        return returnedOld(request, old);
       }
       case 'UpdateItem': {
         const context = contextOf(request, ['ConditionExpression', 'UpdateExpression']);
@@ -719,22 +764,37 @@ export class DynamoStore {
           (parser) => parser.update(),
         );
         checkAllUsed(context);
+        const returnValues = request.ReturnValues ?? 'NONE';
+        if (!UPDATE_RETURN_VALUES.includes(String(returnValues))) {
+          throw constraintErrors([
+            `Value '${String(returnValues)}' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [${UPDATE_RETURN_VALUES.join(', ')}]`,
+          ]);
+        }
         check(existing);
-        const updated = update({ ...(existing ?? {}), ...((request.Key ?? {}) as Item) });
+        const updated = update.apply({ ...(existing ?? {}), ...((request.Key ?? {}) as Item) });
         if (itemSize(updated) > MAX_ITEM_BYTES) {
           throw validation('Item size to update has exceeded the maximum allowed size');
         }
         table.items.set(key, updated);
-        return {};
+        // UPDATED_*: only what the expression named (a nested path as a map fragment).
+        const returned = {
+          NONE: undefined,
+          ALL_OLD: existing,
+          ALL_NEW: updated,
+          UPDATED_OLD: existing && project(existing, update.paths),
+          UPDATED_NEW: project(updated, update.paths),
+        }[returnValues as UpdateReturnValues];
+        return returned && Object.keys(returned).length > 0 ? { Attributes: returned } : {};
       }
       case 'DeleteItem': {
         const context = contextOf(request, ['ConditionExpression']);
         const key = this.keyOf(table, request.Key);
         const check = this.condition(request, context);
         checkAllUsed(context);
-        check(table.items.get(key));
+        const old = table.items.get(key);
+        check(old);
         table.items.delete(key);
-        return {};
+        return returnedOld(request, old);
       }
       default:
         throw new DynamoError(

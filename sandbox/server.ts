@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, badRequest, errorBody } from './api-error.ts';
-import { DynamoStore } from './dynamodb.ts';
+import { DynamoStore, tableNameErrors } from './dynamodb.ts';
 import { type Fault, FaultList, parseFault } from './faults.ts';
 import { newId } from './ids.ts';
 import { handleApiRequest, NgrokState } from './ngrok-api.ts';
@@ -651,7 +651,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (!Array.isArray(keys) || keys.length < 1 || keys.length > 2) {
         throw new ApiError(400, `Send {"keys": ["<partition key>"(, "<sort key>")]}.`);
       }
-      dynamodb.createTable(decodeURIComponent(table[2] ?? ''), keys as string[]);
+      const name = decodeURIComponent(table[2] ?? '');
+      const nameErrors = tableNameErrors(name);
+      if (nameErrors.length > 0) throw new ApiError(400, nameErrors.join('; '));
+      dynamodb.createTable(name, keys as string[]);
       return [200, { table: table[2], keys }];
     }
     if (table?.[1] === 'GET') {

@@ -11,11 +11,14 @@ import {
   GetItemCommand,
   PutItemCommand,
   ResourceNotFoundException,
+  type ReturnValue,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { control, useSandbox } from '../helpers/sandbox.ts';
 
 const ctx = useSandbox();
+/** DynamoDB table names are 3 to 255 characters. */
+const TABLE = 'items';
 let db: DynamoDBClient;
 
 beforeAll(() => {
@@ -26,7 +29,7 @@ beforeAll(() => {
   });
 });
 beforeEach(async () => {
-  await control(ctx.url, 'PUT', '/dynamodb/tables/t', { keys: ['id'] });
+  await control(ctx.url, 'PUT', `/dynamodb/tables/${TABLE}`, { keys: ['id'] });
 });
 
 const put = (
@@ -37,7 +40,7 @@ const put = (
 ) =>
   db.send(
     new PutItemCommand({
-      TableName: 't',
+      TableName: TABLE,
       Item: item as never,
       ConditionExpression: condition,
       ExpressionAttributeNames: names,
@@ -51,16 +54,16 @@ describe('Sandbox DynamoDB', () => {
     await put({ id: { S: 'a' }, n: { N: '1' }, s: { S: 'x' } });
     await db.send(
       new UpdateItemCommand({
-        TableName: 't',
+        TableName: TABLE,
         Key: { id: { S: 'a' } },
         UpdateExpression: 'SET #n = :two, extra = :e REMOVE s',
         ExpressionAttributeNames: { '#n': 'n' },
         ExpressionAttributeValues: { ':two': { N: '2' }, ':e': { BOOL: true } },
       }),
     );
-    const got = await db.send(new GetItemCommand({ TableName: 't', Key: { id: { S: 'a' } } }));
-    await db.send(new DeleteItemCommand({ TableName: 't', Key: { id: { S: 'a' } } }));
-    const gone = await db.send(new GetItemCommand({ TableName: 't', Key: { id: { S: 'a' } } }));
+    const got = await db.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'a' } } }));
+    await db.send(new DeleteItemCommand({ TableName: TABLE, Key: { id: { S: 'a' } } }));
+    const gone = await db.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'a' } } }));
 
     expect(got.Item).toEqual({ id: { S: 'a' }, n: { N: '2' }, extra: { BOOL: true } });
     expect(gone.Item).toBeUndefined();
@@ -115,7 +118,7 @@ describe('Sandbox DynamoDB', () => {
       names,
       values(200),
     );
-    const item = await db.send(new GetItemCommand({ TableName: 't', Key: { id: { S: 'k' } } }));
+    const item = await db.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'k' } } }));
     expect(item.Item?.status).toEqual({ S: 'COMPLETED' });
   });
 
@@ -132,7 +135,7 @@ describe('Sandbox DynamoDB', () => {
     await expect(
       db.send(
         new GetItemCommand({
-          TableName: 't',
+          TableName: TABLE,
           Key: { id: { S: 'a' } },
           ExpressionAttributeNames: { '#n': 'n' },
         }),
@@ -145,7 +148,7 @@ describe('Sandbox DynamoDB', () => {
       db.send(new GetItemCommand({ TableName: 'nope', Key: { id: { S: 'a' } } })),
     ).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(
-      db.send(new GetItemCommand({ TableName: 't', Key: { other: { S: 'a' } } })),
+      db.send(new GetItemCommand({ TableName: TABLE, Key: { other: { S: 'a' } } })),
     ).rejects.toThrow('The provided key element does not match the schema');
   });
 });
@@ -158,7 +161,7 @@ const update = (
 ) =>
   db.send(
     new UpdateItemCommand({
-      TableName: 't',
+      TableName: TABLE,
       Key: { id: { S: key } },
       UpdateExpression: expression,
       ExpressionAttributeNames: names,
@@ -167,7 +170,9 @@ const update = (
   );
 
 const stored = (key: string) =>
-  db.send(new GetItemCommand({ TableName: 't', Key: { id: { S: key } } })).then((got) => got.Item);
+  db
+    .send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: key } } }))
+    .then((got) => got.Item);
 
 /** The error a call failed with (it must fail). */
 async function failure(call: Promise<unknown>): Promise<DynamoDBServiceException> {
@@ -178,6 +183,84 @@ async function failure(call: Promise<unknown>): Promise<DynamoDBServiceException
   if (outcome === undefined) throw new Error('The call succeeded');
   return outcome as DynamoDBServiceException;
 }
+
+describe('Sandbox DynamoDB: ReturnValues', () => {
+  it('answers UpdateItem with all or only the updated attributes, before or after', async () => {
+    await put({ id: { S: 'a' }, n: { N: '1' }, m: { M: { x: { S: 'x' }, y: { S: 'y' } } } });
+    const updateWith = (returnValues: ReturnValue, value: string) =>
+      db.send(
+        new UpdateItemCommand({
+          TableName: TABLE,
+          Key: { id: { S: 'a' } },
+          UpdateExpression: 'SET m.x = :v REMOVE n',
+          ExpressionAttributeValues: { ':v': { S: value } },
+          ReturnValues: returnValues,
+        }),
+      );
+
+    const updatedOld = await updateWith('UPDATED_OLD', 'x2');
+    const updatedNew = await updateWith('UPDATED_NEW', 'x3');
+    const allNew = await updateWith('ALL_NEW', 'x4');
+    const none = await updateWith('NONE', 'x5');
+
+    expect(updatedOld.Attributes).toEqual({ n: { N: '1' }, m: { M: { x: { S: 'x' } } } });
+    expect(updatedNew.Attributes).toEqual({ m: { M: { x: { S: 'x3' } } } });
+    expect(allNew.Attributes).toEqual({
+      id: { S: 'a' },
+      m: { M: { x: { S: 'x4' }, y: { S: 'y' } } },
+    });
+    expect(none.Attributes).toBeUndefined();
+  });
+
+  it('answers PutItem and DeleteItem with the item before (ALL_OLD), and refuses ALL_NEW', async () => {
+    await put({ id: { S: 'a' }, n: { N: '1' } });
+
+    const replaced = await db.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: { id: { S: 'a' }, n: { N: '2' } },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const deleted = await db.send(
+      new DeleteItemCommand({ TableName: TABLE, Key: { id: { S: 'a' } }, ReturnValues: 'ALL_OLD' }),
+    );
+    const allNew = await failure(
+      db.send(
+        new PutItemCommand({ TableName: TABLE, Item: { id: { S: 'a' } }, ReturnValues: 'ALL_NEW' }),
+      ),
+    );
+
+    expect(replaced.Attributes).toEqual({ id: { S: 'a' }, n: { N: '1' } });
+    expect(deleted.Attributes).toEqual({ id: { S: 'a' }, n: { N: '2' } });
+    expect(allNew.message).toBe('ReturnValues can only be ALL_OLD or NONE');
+  });
+});
+
+describe('Sandbox DynamoDB: table names, as DynamoDB constrains them', () => {
+  it('refuses a table name shorter than 3 characters, or with other characters', async () => {
+    const short = await failure(
+      db.send(new GetItemCommand({ TableName: 't', Key: { id: { S: 'a' } } })),
+    );
+    const spaced = await failure(
+      db.send(new GetItemCommand({ TableName: 'my table', Key: { id: { S: 'a' } } })),
+    );
+    const created = await fetch(`${ctx.url}/_sandbox/dynamodb/tables/t`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ keys: ['id'] }),
+    });
+
+    expect(short.name).toBe('ValidationException');
+    expect(short.message).toBe(
+      "1 validation error detected: Value 't' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3",
+    );
+    expect(spaced.message).toBe(
+      "1 validation error detected: Value 'my table' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+    );
+    expect(created.status).toBe(400);
+  });
+});
 
 describe('Sandbox DynamoDB: reserved words, as DynamoDB refuses them', () => {
   it.each(['status', 'name', 'ttl', 'Year', 'ABORT', 'zone'])(
@@ -205,7 +288,7 @@ describe('Sandbox DynamoDB: reserved words, as DynamoDB refuses them', () => {
     const projection = await failure(
       db.send(
         new GetItemCommand({
-          TableName: 't',
+          TableName: TABLE,
           Key: { id: { S: 'a' } },
           ProjectionExpression: 'id, Comment',
         }),
@@ -238,7 +321,7 @@ describe('Sandbox DynamoDB: reserved words, as DynamoDB refuses them', () => {
     );
     const projected = await db.send(
       new GetItemCommand({
-        TableName: 't',
+        TableName: TABLE,
         Key: { id: { S: 'a' } },
         ProjectionExpression: '#status, statusCode',
         ExpressionAttributeNames: { '#status': 'status' },
@@ -361,7 +444,7 @@ describe('Sandbox DynamoDB: the 400 KB item size, counted as DynamoDB counts it'
         'content-type': 'application/x-amz-json-1.0',
         'x-amz-target': 'DynamoDB_20120810.PutItem',
       },
-      body: JSON.stringify({ TableName: 't', Item: item }),
+      body: JSON.stringify({ TableName: TABLE, Item: item }),
     });
 
     expect(error.$metadata.httpStatusCode).toBe(413);
