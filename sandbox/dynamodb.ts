@@ -4,10 +4,13 @@
  * sandbox. Written from the DynamoDB API reference: AWS JSON 1.0, `POST /` with
  * `X-Amz-Target: DynamoDB_20120810.<Operation>`; GetItem, PutItem, UpdateItem (SET and REMOVE),
  * DeleteItem, with condition expressions (comparisons, BETWEEN, IN, attribute_exists,
- * attribute_not_exists, begins_with, AND, OR, NOT, parentheses) and expression attribute names
- * and values; errors are a 400 with `__type` (`com.amazonaws.dynamodb.v20120810#<Error>`).
- * Tables are made with the control surface (or CreateTable) and hold items in memory.
+ * attribute_not_exists, begins_with, AND, OR, NOT, parentheses), GetItem's projection
+ * expression, and expression attribute names and values; errors are a 400 with `__type`
+ * (`com.amazonaws.dynamodb.v20120810#<Error>`). As DynamoDB does, it refuses reserved words used
+ * as attribute names in an expression, and items over 400 KB. Tables are made with the control
+ * surface (or CreateTable) and hold items in memory.
  */
+import { DYNAMODB_RESERVED_WORDS } from './dynamodb-reserved-words.ts';
 import type { AwsResponse } from './secrets-manager.ts';
 
 export const AMZ_JSON_1_0 = 'application/x-amz-json-1.0';
@@ -36,11 +39,36 @@ class DynamoError extends Error {
 
 const validation = (message: string) => new DynamoError('ValidationException', message);
 
+/** DynamoDB's largest item: attribute names and values, counted as `itemSize` does. */
+const MAX_ITEM_BYTES = 400 * 1024;
+
 // ---- expressions -------------------------------------------------------------------------
 
-type Token = { kind: 'name' | 'value' | 'word' | 'op' | 'punct'; text: string };
+/** Which request parameter an expression came in: DynamoDB's messages name it. */
+type ExpressionName = 'ConditionExpression' | 'UpdateExpression' | 'ProjectionExpression';
 
-function tokenize(expression: string): Token[] {
+type Token = {
+  kind: 'name' | 'value' | 'word' | 'op' | 'punct';
+  text: string;
+  /** Where it starts in the expression. */
+  at: number;
+};
+
+/**
+ * DynamoDB's syntax error: `Invalid UpdateExpression: Syntax error; token: "#", near: ", #,"`,
+ * the offending token and the text around it.
+ */
+function syntaxError(
+  expressionName: ExpressionName,
+  expression: string,
+  token: string,
+  at: number,
+): DynamoError {
+  const near = expression.slice(Math.max(0, at - 4), at + token.length + 4).trim();
+  return validation(`Invalid ${expressionName}: Syntax error; token: "${token}", near: "${near}"`);
+}
+
+function tokenize(expression: string, expressionName: ExpressionName): Token[] {
   const tokens: Token[] = [];
   const pattern =
     /\s*(?:(#[A-Za-z0-9_]+)|(:[A-Za-z0-9_]+)|(<>|<=|>=|=|<|>)|([(),.[\]])|([A-Za-z_][A-Za-z0-9_]*))/y;
@@ -49,16 +77,17 @@ function tokenize(expression: string): Token[] {
     if (/^\s*$/.test(expression.slice(index))) break;
     pattern.lastIndex = index;
     const match = pattern.exec(expression);
-    if (!match)
-      throw validation(
-        `Invalid expression: syntax error near "${expression.slice(index, index + 10)}"`,
-      );
+    if (!match) {
+      const at = index + (/^\s*/.exec(expression.slice(index))?.[0].length ?? 0);
+      throw syntaxError(expressionName, expression, expression.charAt(at), at);
+    }
+    const at = index + (match[0].length - match[0].trimStart().length);
     index = pattern.lastIndex;
-    if (match[1]) tokens.push({ kind: 'name', text: match[1] });
-    else if (match[2]) tokens.push({ kind: 'value', text: match[2] });
-    else if (match[3]) tokens.push({ kind: 'op', text: match[3] });
-    else if (match[4]) tokens.push({ kind: 'punct', text: match[4] });
-    else if (match[5]) tokens.push({ kind: 'word', text: match[5] });
+    if (match[1]) tokens.push({ kind: 'name', text: match[1], at });
+    else if (match[2]) tokens.push({ kind: 'value', text: match[2], at });
+    else if (match[3]) tokens.push({ kind: 'op', text: match[3], at });
+    else if (match[4]) tokens.push({ kind: 'punct', text: match[4], at });
+    else if (match[5]) tokens.push({ kind: 'word', text: match[5], at });
   }
   return tokens;
 }
@@ -73,10 +102,24 @@ class Parser {
   private position = 0;
   private readonly tokens: Token[];
   private readonly context: Context;
+  private readonly expression: string;
+  private readonly expressionName: ExpressionName;
 
-  constructor(tokens: Token[], context: Context) {
-    this.tokens = tokens;
+  constructor(expression: string, expressionName: ExpressionName, context: Context) {
+    this.expression = expression;
+    this.expressionName = expressionName;
+    this.tokens = tokenize(expression, expressionName);
     this.context = context;
+  }
+
+  private invalid(message: string): DynamoError {
+    return validation(`Invalid ${this.expressionName}: ${message}`);
+  }
+
+  private syntaxError(token: Token | undefined): DynamoError {
+    return token
+      ? syntaxError(this.expressionName, this.expression, token.text, token.at)
+      : syntaxError(this.expressionName, this.expression, '<EOF>', this.expression.length);
   }
 
   private peek(): Token | undefined {
@@ -85,15 +128,19 @@ class Parser {
 
   private next(): Token {
     const token = this.tokens[this.position++];
-    if (!token) throw validation('Invalid expression: unexpected end of expression');
+    if (!token) throw this.syntaxError(undefined);
     return token;
   }
 
   private expect(text: string): void {
     const token = this.next();
-    if (token.text.toUpperCase() !== text) {
-      throw validation(`Invalid expression: expected ${text}, found ${token.text}`);
-    }
+    if (token.text.toUpperCase() !== text) throw this.syntaxError(token);
+  }
+
+  /** After a whole expression, nothing may be left. */
+  end(): void {
+    const token = this.peek();
+    if (token) throw this.syntaxError(token);
   }
 
   private isWord(text: string): boolean {
@@ -120,15 +167,31 @@ class Parser {
     if (token.kind === 'name') {
       const name = this.context.names[token.text];
       if (name === undefined) {
-        throw validation(
+        throw this.invalid(
           `An expression attribute name used in the document path is not defined; attribute name: ${token.text}`,
         );
       }
       this.context.used.names.add(token.text);
       return name;
     }
-    if (token.kind === 'word') return token.text;
-    throw validation(`Invalid expression: expected an attribute name, found ${token.text}`);
+    if (token.kind === 'word') {
+      // Reserved words are names only through ExpressionAttributeNames ("#s": "status").
+      if (DYNAMODB_RESERVED_WORDS.has(token.text.toUpperCase())) {
+        throw this.invalid(`Attribute name is a reserved keyword; reserved keyword: ${token.text}`);
+      }
+      return token.text;
+    }
+    throw this.syntaxError(token);
+  }
+
+  /** `a, #b.c`: the attribute paths a projection keeps. */
+  projection(): string[][] {
+    const paths = [this.path()];
+    while (this.peek()?.text === ',') {
+      this.next();
+      paths.push(this.path());
+    }
+    return paths;
   }
 
   /** An operand: a value placeholder or an attribute path; resolved against an item later. */
@@ -138,7 +201,7 @@ class Parser {
       this.next();
       const value = this.context.values[token.text];
       if (value === undefined) {
-        throw validation(
+        throw this.invalid(
           `An expression attribute value used in expression is not defined; attribute value: ${token.text}`,
         );
       }
@@ -214,7 +277,7 @@ class Parser {
           );
         };
       }
-      throw validation(`Invalid expression: the function is not supported here: ${name}`);
+      throw this.invalid(`The function is not supported by the sandbox: ${name}`);
     }
     const left = this.operand();
     if (this.isWord('BETWEEN')) {
@@ -224,7 +287,9 @@ class Parser {
       const high = this.operand();
       return (item) => {
         const value = left(item);
-        return compare(value, low(item)) >= 0 && compare(value, high(item)) <= 0;
+        const fromLow = order(value, low(item));
+        const toHigh = order(value, high(item));
+        return fromLow !== undefined && toHigh !== undefined && fromLow >= 0 && toHigh <= 0;
       };
     }
     if (this.isWord('IN')) {
@@ -236,42 +301,44 @@ class Parser {
         options.push(this.operand());
       }
       this.expect(')');
-      return (item) => options.some((option) => compare(left(item), option(item)) === 0);
+      return (item) => options.some((option) => equal(left(item), option(item)));
     }
     const operator = this.next();
-    if (operator.kind !== 'op')
-      throw validation(`Invalid expression: expected a comparison, found ${operator.text}`);
+    if (operator.kind !== 'op') throw this.syntaxError(operator);
     const right = this.operand();
     return (item) => {
-      const order = compare(left(item), right(item));
+      const [a, b] = [left(item), right(item)];
+      // A missing attribute, or one of another type, is unequal to anything: `<>` is true.
+      if (operator.text === '=') return equal(a, b);
+      if (operator.text === '<>') return !equal(a, b);
+      const sign = order(a, b);
+      if (sign === undefined) return false;
       switch (operator.text) {
-        case '=':
-          return order === 0;
-        case '<>':
-          return order !== 0 && !Number.isNaN(order);
         case '<':
-          return order < 0;
+          return sign < 0;
         case '<=':
-          return order <= 0;
+          return sign <= 0;
         case '>':
-          return order > 0;
+          return sign > 0;
         default:
-          return order >= 0;
+          return sign >= 0;
       }
     };
   }
 
   /** `SET a = :v, #b = :w REMOVE c, d`: the changes, applied to a copy of the item. */
-  update(): (item: Item) => Item {
+  update(): { apply: (item: Item) => Item; paths: string[][] } {
     const steps: ((item: Item) => void)[] = [];
+    const paths: string[][] = [];
     while (!this.done()) {
       const clause = this.next();
       const keyword = clause.text.toUpperCase();
       if (keyword !== 'SET' && keyword !== 'REMOVE') {
-        throw validation(`Invalid UpdateExpression: the clause is not supported: ${clause.text}`);
+        throw this.invalid(`The clause is not supported by the sandbox: ${clause.text}`);
       }
       for (;;) {
         const path = this.path();
+        paths.push(path);
         if (keyword === 'SET') {
           this.expect('=');
           const value = this.operand();
@@ -283,11 +350,12 @@ class Parser {
         this.next();
       }
     }
-    return (item) => {
+    const apply = (item: Item) => {
       const copy = structuredClone(item);
       for (const step of steps) step(copy);
       return copy;
     };
+    return { apply, paths };
   }
 }
 
@@ -313,28 +381,172 @@ function assign(item: Item, path: string[], value: AttributeValue | undefined): 
   else target[last] = value;
 }
 
-/** NaN when the two cannot be compared (missing, or of different types): the comparison is false. */
-function compare(a: AttributeValue | undefined, b: AttributeValue | undefined): number {
-  if (a === undefined || b === undefined) return Number.NaN;
-  if (typeof a.N === 'string' && typeof b.N === 'string')
-    return Math.sign(Number(a.N) - Number(b.N));
-  if (typeof a.S === 'string' && typeof b.S === 'string') return a.S < b.S ? -1 : a.S > b.S ? 1 : 0;
-  return JSON.stringify(a) === JSON.stringify(b) ? 0 : Number.NaN;
+/** `{"S": "x"}` → `["S", "x"]`. */
+function typed(value: AttributeValue): [string, unknown] {
+  return Object.entries(value)[0] ?? ['', undefined];
 }
 
-function contextOf(request: Record<string, unknown>): Context {
+const numberOf = (text: unknown) => Number(text);
+
+/**
+ * The order of two scalars of one type (N, S, or B: bytes), or undefined when they cannot be
+ * ordered (missing, another type, or not a scalar): then `<`, `<=`, `>`, `>=` are false.
+ */
+function order(a: AttributeValue | undefined, b: AttributeValue | undefined): number | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  const [typeA, valueA] = typed(a);
+  const [typeB, valueB] = typed(b);
+  if (typeA !== typeB) return undefined;
+  if (typeA === 'N') return Math.sign(numberOf(valueA) - numberOf(valueB));
+  if (typeA === 'S') return valueA === valueB ? 0 : String(valueA) < String(valueB) ? -1 : 1;
+  if (typeA === 'B') {
+    return Buffer.compare(
+      Buffer.from(String(valueA), 'base64'),
+      Buffer.from(String(valueB), 'base64'),
+    );
+  }
+  return undefined;
+}
+
+/** DynamoDB's equality: same type and value; sets in any order; false when either is missing. */
+function equal(a: AttributeValue | undefined, b: AttributeValue | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  const [type, valueA] = typed(a);
+  const [typeB, valueB] = typed(b);
+  if (type !== typeB) return false;
+  switch (type) {
+    case 'N':
+      return numberOf(valueA) === numberOf(valueB);
+    case 'SS':
+    case 'BS':
+    case 'NS': {
+      const key = (each: unknown) => (type === 'NS' ? String(numberOf(each)) : String(each));
+      const setA = new Set((valueA as unknown[]).map(key));
+      const setB = new Set((valueB as unknown[]).map(key));
+      return setA.size === setB.size && [...setA].every((each) => setB.has(each));
+    }
+    case 'L': {
+      const [listA, listB] = [valueA as AttributeValue[], valueB as AttributeValue[]];
+      return listA.length === listB.length && listA.every((each, i) => equal(each, listB[i]));
+    }
+    case 'M': {
+      const [mapA, mapB] = [valueA as Item, valueB as Item];
+      const keys = Object.keys(mapA);
+      return (
+        keys.length === Object.keys(mapB).length && keys.every((key) => equal(mapA[key], mapB[key]))
+      );
+    }
+    default:
+      return JSON.stringify(valueA) === JSON.stringify(valueB);
+  }
+}
+
+// ---- item size ---------------------------------------------------------------------------
+
+/**
+ * A number's size: 1 byte per two significant digits, plus 1 (leading and trailing zeros do not
+ * count). From "DynamoDB item sizes and formats",
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
+ */
+function numberSize(text: unknown): number {
+  const mantissa = String(text)
+    .replace(/^[+-]/, '')
+    .replace(/e.*$/i, '')
+    .replace('.', '')
+    .replace(/^0+/, '')
+    .replace(/0+$/, '');
+  return Math.ceil(Math.max(mantissa.length, 1) / 2) + 1;
+}
+
+const utf8Bytes = (text: unknown) => Buffer.byteLength(String(text), 'utf8');
+const rawBytes = (base64: unknown) => Buffer.from(String(base64), 'base64').length;
+
+/** A value's size by DynamoDB's rules (the same page): a list or map is 3 bytes + 1 per element. */
+function valueSize(value: AttributeValue): number {
+  const [type, data] = typed(value);
+  switch (type) {
+    case 'S':
+      return utf8Bytes(data);
+    case 'N':
+      return numberSize(data);
+    case 'B':
+      return rawBytes(data);
+    case 'SS':
+      return (data as unknown[]).reduce<number>((sum, each) => sum + utf8Bytes(each), 0);
+    case 'NS':
+      return (data as unknown[]).reduce<number>((sum, each) => sum + numberSize(each), 0);
+    case 'BS':
+      return (data as unknown[]).reduce<number>((sum, each) => sum + rawBytes(each), 0);
+    case 'L':
+      return (data as AttributeValue[]).reduce((sum, each) => sum + 1 + valueSize(each), 3);
+    case 'M':
+      return itemSize(data as Item, 1) + 3;
+    default:
+      // BOOL and NULL.
+      return 1;
+  }
+}
+
+/** An item's size: each attribute's name (UTF-8 bytes) and value, plus `overhead` per attribute. */
+function itemSize(item: Item, overhead = 0): number {
+  return Object.entries(item).reduce(
+    (sum, [name, value]) => sum + overhead + utf8Bytes(name) + valueSize(value),
+    0,
+  );
+}
+
+// ---- requests ----------------------------------------------------------------------------
+
+/**
+ * The request's expression attribute names and values, refused as DynamoDB refuses them when the
+ * request has none of the operation's `expressions`, or when they are empty.
+ */
+function contextOf(request: Record<string, unknown>, expressions: ExpressionName[]): Context {
+  const names = request.ExpressionAttributeNames as Record<string, string> | undefined;
+  const values = request.ExpressionAttributeValues as Record<string, AttributeValue> | undefined;
+  const hasExpression = expressions.some((name) => typeof request[name] === 'string');
+  for (const [given, parameter] of [
+    [names, 'ExpressionAttributeNames'],
+    [values, 'ExpressionAttributeValues'],
+  ] as const) {
+    if (given === undefined) continue;
+    if (!hasExpression) {
+      throw validation(`${parameter} can only be specified when using expressions`);
+    }
+    if (Object.keys(given).length === 0) throw validation(`${parameter} must not be empty`);
+  }
   return {
-    names: (request.ExpressionAttributeNames ?? {}) as Record<string, string>,
-    values: (request.ExpressionAttributeValues ?? {}) as Record<string, AttributeValue>,
+    names: names ?? {},
+    values: values ?? {},
     used: { names: new Set(), values: new Set() },
   };
 }
 
-function parseWhole<T>(expression: string, context: Context, parse: (parser: Parser) => T): T {
-  const parser = new Parser(tokenize(expression), context);
+function parseWhole<T>(
+  expression: string,
+  expressionName: ExpressionName,
+  context: Context,
+  parse: (parser: Parser) => T,
+): T {
+  const parser = new Parser(expression, expressionName, context);
   const result = parse(parser);
-  if (!parser.done())
-    throw validation(`Invalid expression: unexpected tokens after the end: ${expression}`);
+  parser.end();
+  return result;
+}
+
+/** The attributes at `paths` of an item, nested maps kept as maps. */
+function project(item: Item, paths: string[][]): Item {
+  const result: Item = {};
+  for (const path of paths) {
+    const value = lookup(item, path);
+    if (value === undefined) continue;
+    let target = result;
+    for (const part of path.slice(0, -1)) {
+      target[part] ??= { M: {} };
+      target = target[part].M as Item;
+    }
+    target[path.at(-1) as string] = structuredClone(value);
+  }
   return result;
 }
 
@@ -356,12 +568,51 @@ function checkAllUsed(context: Context): void {
   }
 }
 
+const UPDATE_RETURN_VALUES = ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'];
+type UpdateReturnValues = 'NONE' | 'ALL_OLD' | 'UPDATED_OLD' | 'ALL_NEW' | 'UPDATED_NEW';
+
+/** PutItem's and DeleteItem's ReturnValues: NONE, or ALL_OLD (the item before, if there was one). */
+function returnedOld(request: Record<string, unknown>, old: Item | undefined): object {
+  const returnValues = request.ReturnValues ?? 'NONE';
+  if (returnValues !== 'NONE' && returnValues !== 'ALL_OLD') {
+    throw validation('ReturnValues can only be ALL_OLD or NONE');
+  }
+  return returnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
+}
+
 // ---- tables ------------------------------------------------------------------------------
+
+/**
+ * What is wrong with a table name, in DynamoDB's words (its TableName constraint: 3 to 255 of
+ * `[a-zA-Z0-9_.-]`). The AWS CLI checks the length itself, before sending.
+ */
+export function tableNameErrors(name: unknown): string[] {
+  if (typeof name !== 'string') {
+    return ["Value null at 'tableName' failed to satisfy constraint: Member must not be null"];
+  }
+  const at = `Value '${name}' at 'tableName' failed to satisfy constraint: Member must`;
+  return [
+    ...(/^[a-zA-Z0-9_.-]+$/.test(name)
+      ? []
+      : [`${at} satisfy regular expression pattern: [a-zA-Z0-9_.-]+`]),
+    ...(name.length < 3 ? [`${at} have length greater than or equal to 3`] : []),
+    ...(name.length > 255 ? [`${at} have length less than or equal to 255`] : []),
+  ];
+}
+
+/** DynamoDB's request validation: "1 validation error detected: …", or "2 validation errors …". */
+function constraintErrors(errors: string[]): DynamoError {
+  const count = `${errors.length} validation error${errors.length === 1 ? '' : 's'}`;
+  return validation(`${count} detected: ${errors.join('; ')}`);
+}
 
 export class DynamoStore {
   private readonly tables = new Map<string, Table>();
 
+  /** Throws on a name DynamoDB would refuse. */
   createTable(name: string, keys: string[]): void {
+    const errors = tableNameErrors(name);
+    if (errors.length > 0) throw constraintErrors(errors);
     this.tables.set(name, { keys, items: new Map() });
   }
 
@@ -380,6 +631,8 @@ export class DynamoStore {
 
   private table(request: Record<string, unknown>): Table {
     const name = request.TableName;
+    const errors = tableNameErrors(name);
+    if (errors.length > 0) throw constraintErrors(errors);
     const table = typeof name === 'string' ? this.tables.get(name) : undefined;
     if (!table) throw new DynamoError('ResourceNotFoundException', 'Requested resource not found');
     return table;
@@ -396,11 +649,29 @@ export class DynamoStore {
     return JSON.stringify(table.keys.map((name) => given[name]));
   }
 
-  private check(request: Record<string, unknown>, context: Context, existing: Item | undefined) {
-    if (typeof request.ConditionExpression !== 'string') return;
-    const condition = parseWhole(request.ConditionExpression, context, (parser) =>
-      parser.condition(),
+  /**
+   * The request's ConditionExpression, parsed now (a bad one is refused before anything is
+   * evaluated), as a check that throws ConditionalCheckFailedException when it does not hold.
+   */
+  private condition(
+    request: Record<string, unknown>,
+    context: Context,
+  ): (existing: Item | undefined) => void {
+    if (typeof request.ConditionExpression !== 'string') return () => {};
+    const condition = parseWhole(
+      request.ConditionExpression,
+      'ConditionExpression',
+      context,
+      (parser) => parser.condition(),
     );
+    return (existing) => this.check(condition, request, existing);
+  }
+
+  private check(
+    condition: (item: Item) => boolean,
+    request: Record<string, unknown>,
+    existing: Item | undefined,
+  ) {
     if (!condition(existing ?? {})) {
       const old = request.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && existing;
       throw new DynamoError(
@@ -450,40 +721,80 @@ export class DynamoStore {
       return { TableDescription: { TableName: name, TableStatus: 'ACTIVE', KeySchema: schema } };
     }
     const table = this.table(request);
-    const context = contextOf(request);
     switch (operation) {
       case 'GetItem': {
+        const context = contextOf(request, ['ProjectionExpression']);
+        const paths =
+          typeof request.ProjectionExpression === 'string'
+            ? parseWhole(request.ProjectionExpression, 'ProjectionExpression', context, (parser) =>
+                parser.projection(),
+              )
+            : undefined;
+        checkAllUsed(context);
         const item = table.items.get(this.keyOf(table, request.Key));
-        return item ? { Item: item } : {};
+        if (!item) return {};
+        return { Item: paths ? project(item, paths) : item };
       }
       case 'PutItem': {
+        const context = contextOf(request, ['ConditionExpression']);
         const item = (request.Item ?? {}) as Item;
         const key = this.keyOf(
           table,
           Object.fromEntries(table.keys.map((name) => [name, item[name]])),
         );
-        this.check(request, context, table.items.get(key));
+        const check = this.condition(request, context);
         checkAllUsed(context);
+        if (itemSize(item) > MAX_ITEM_BYTES) {
+          throw validation('Item size has exceeded the maximum allowed size');
+        }
+        const old = table.items.get(key);
+        check(old);
         table.items.set(key, structuredClone(item));
-        return {};
+        return returnedOld(request, old);
       }
       case 'UpdateItem': {
+        const context = contextOf(request, ['ConditionExpression', 'UpdateExpression']);
         const key = this.keyOf(table, request.Key);
         const existing = table.items.get(key);
-        this.check(request, context, existing);
-        const update = parseWhole(String(request.UpdateExpression ?? ''), context, (parser) =>
-          parser.update(),
+        const check = this.condition(request, context);
+        const update = parseWhole(
+          String(request.UpdateExpression ?? ''),
+          'UpdateExpression',
+          context,
+          (parser) => parser.update(),
         );
         checkAllUsed(context);
-        table.items.set(key, update({ ...(existing ?? {}), ...((request.Key ?? {}) as Item) }));
-        return {};
+        const returnValues = request.ReturnValues ?? 'NONE';
+        if (!UPDATE_RETURN_VALUES.includes(String(returnValues))) {
+          throw constraintErrors([
+            `Value '${String(returnValues)}' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [${UPDATE_RETURN_VALUES.join(', ')}]`,
+          ]);
+        }
+        check(existing);
+        const updated = update.apply({ ...(existing ?? {}), ...((request.Key ?? {}) as Item) });
+        if (itemSize(updated) > MAX_ITEM_BYTES) {
+          throw validation('Item size to update has exceeded the maximum allowed size');
+        }
+        table.items.set(key, updated);
+        // UPDATED_*: only what the expression named (a nested path as a map fragment).
+        const returned = {
+          NONE: undefined,
+          ALL_OLD: existing,
+          ALL_NEW: updated,
+          UPDATED_OLD: existing && project(existing, update.paths),
+          UPDATED_NEW: project(updated, update.paths),
+        }[returnValues as UpdateReturnValues];
+        return returned && Object.keys(returned).length > 0 ? { Attributes: returned } : {};
       }
       case 'DeleteItem': {
+        const context = contextOf(request, ['ConditionExpression']);
         const key = this.keyOf(table, request.Key);
-        this.check(request, context, table.items.get(key));
+        const check = this.condition(request, context);
         checkAllUsed(context);
+        const old = table.items.get(key);
+        check(old);
         table.items.delete(key);
-        return {};
+        return returnedOld(request, old);
       }
       default:
         throw new DynamoError(

@@ -1,21 +1,55 @@
 /**
- * `npm run sandbox`: the ngrok API and Secrets Manager sandbox on its own.
- * SANDBOX_PORT (default 4010), SANDBOX_API_KEY (default: random, printed),
- * SANDBOX_RATE_LIMIT=off to turn the 120 requests / 60 s limit off.
+ * `npm run sandbox`: the ngrok API sandbox and its AWS stand-ins (Secrets Manager, DynamoDB,
+ * Lambda's Invoke) on their own. SANDBOX_PORT (default 4010), SANDBOX_API_KEY (default: random,
+ * printed), SANDBOX_AWS_ACCESS_KEY_ID and SANDBOX_AWS_SECRET_ACCESS_KEY (the only AWS
+ * credentials the stand-ins accept; default: a random pair, printed), SANDBOX_RATE_LIMIT=off to
+ * turn the 120 requests / 60 s limit off.
  */
-import { seedSamples, startSandbox } from './server.ts';
+import { AWS_ENDPOINT_VARIABLES, seedSamples, startSandbox } from './server.ts';
+import type { AwsCredentials } from './sigv4.ts';
+
+/** The region the printed environment names: the stand-ins answer in any. */
+const AWS_REGION = 'us-east-1';
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
 
 const port = Number(process.env.SANDBOX_PORT ?? 4010);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`SANDBOX_PORT must be a port number; got '${process.env.SANDBOX_PORT}'.`);
-  process.exit(2);
+  fail(`SANDBOX_PORT must be a port number; got '${process.env.SANDBOX_PORT}'.`);
 }
 const apiKey = process.env.SANDBOX_API_KEY;
 const verbose = process.env.SANDBOX_QUIET === undefined;
 
+/** The credentials SANDBOX_AWS_* choose, or undefined for a random pair. */
+function chosenAwsCredentials(): AwsCredentials | undefined {
+  const accessKeyId = process.env.SANDBOX_AWS_ACCESS_KEY_ID || undefined;
+  const secretAccessKey = process.env.SANDBOX_AWS_SECRET_ACCESS_KEY || undefined;
+  if (accessKeyId === undefined && secretAccessKey === undefined) return undefined;
+  if (accessKeyId === undefined || secretAccessKey === undefined) {
+    fail(
+      'Set both SANDBOX_AWS_ACCESS_KEY_ID and SANDBOX_AWS_SECRET_ACCESS_KEY, or neither (then the sandbox makes a random pair and prints it).',
+    );
+  }
+  // SigV4 carries the key id in `Credential=<id>/<date>/<region>/<service>/aws4_request`.
+  if (/[\s/,=]/.test(accessKeyId)) {
+    fail('SANDBOX_AWS_ACCESS_KEY_ID cannot hold whitespace, "/", "," or "=" (SigV4 carries it).');
+  }
+  return { accessKeyId, secretAccessKey };
+}
+
+/** A value as one shell word: bare when safe, else single-quoted. */
+function shellWord(value: string): string {
+  return /^[A-Za-z0-9_.:/@%+=,-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+const awsCredentials = chosenAwsCredentials();
 const sandbox = await startSandbox({
   port,
   ...(apiKey ? { apiKeys: [apiKey] } : {}),
+  ...(awsCredentials ? { awsCredentials } : {}),
   ...(process.env.SANDBOX_RATE_LIMIT === 'off' ? { rateLimit: false as const } : {}),
   log: verbose ? (line) => console.log(`[sandbox] ${line}`) : undefined,
 }).catch((error: NodeJS.ErrnoException) => {
@@ -29,13 +63,24 @@ const sandbox = await startSandbox({
 
 const { destinationIds, eventStreamId } = seedSamples(sandbox.state);
 
+const awsEnvironment: [string, string][] = [
+  ['AWS_ACCESS_KEY_ID', sandbox.awsCredentials.accessKeyId],
+  ['AWS_SECRET_ACCESS_KEY', sandbox.awsCredentials.secretAccessKey],
+  ['AWS_REGION', AWS_REGION],
+  // The AWS CLI before 2.13 reads only this one.
+  ['AWS_DEFAULT_REGION', AWS_REGION],
+  ...AWS_ENDPOINT_VARIABLES.map((name): [string, string] => [name, sandbox.url]),
+];
+
 console.log(`ngrok API sandbox listening on ${sandbox.url}
   API key:          ${sandbox.apiKey}
   destinations:     ${destinationIds.join(', ')}
   sample stream:    ${eventStreamId}
-  Secrets Manager:  AWS_ENDPOINT_URL_SECRETS_MANAGER=${sandbox.url}
   control surface:  ${sandbox.url}/_sandbox/
 Try: curl -H "Authorization: Bearer ${sandbox.apiKey}" -H "Ngrok-Version: 2" ${sandbox.url}/event_streams
+Its AWS stand-ins (Secrets Manager, DynamoDB, Lambda Invoke) answer only requests signed with
+these credentials. For the AWS SDKs (and the AWS CLI from 2.13), paste into a shell:
+${awsEnvironment.map(([name, value]) => `  export ${name}=${shellWord(value)}`).join('\n')}
 Ctrl-C stops it.`);
 
 let stopping = false;

@@ -224,8 +224,18 @@ export function createEventStream(
     fields: validFields(stringArray(body, 'fields') ?? [], eventType as EventType),
     event_type: eventType as EventType,
     destination_ids: existingDestinations(stringArray(body, 'destination_ids'), destinations),
-    sampling_rate: samplingRate(body) ?? 1,
+    sampling_rate: createSamplingRate(body),
   };
+}
+
+/**
+ * On create, 0 means "not given" and the stream samples everything: the Python and Ruby SDKs
+ * send 0 when the caller names no rate, and Go's `omitempty` cannot send 0 at all
+ * (docs/ngrok-api.md, Decisions). On update no SDK sends 0 unasked, so there it is refused.
+ */
+function createSamplingRate(body: Body): number {
+  if (body.sampling_rate === 0) return 1;
+  return samplingRate(body) ?? 1;
 }
 
 /** A partial update: only the fields sent change (§4). */

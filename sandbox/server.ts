@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, badRequest, errorBody } from './api-error.ts';
-import { DynamoStore } from './dynamodb.ts';
+import { DynamoStore, tableNameErrors } from './dynamodb.ts';
 import { type Fault, FaultList, parseFault } from './faults.ts';
 import { newId } from './ids.ts';
 import { handleApiRequest, NgrokState } from './ngrok-api.ts';
@@ -17,8 +17,29 @@ import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-li
 import { SecretsStore } from './secrets-manager.ts';
 import { type AwsCredentials, verifySigV4 } from './sigv4.ts';
 
-const MAX_BODY_BYTES = 1024 * 1024;
+const MIB = 1024 * 1024;
 const CONTROL_PREFIX = '/_sandbox';
+/** The control surface's bodies are small JSON documents. */
+const MAX_CONTROL_BODY_BYTES = MIB;
+/** Lambda's Invoke payload limits (API_Invoke: 6 MB synchronous, 1 MB asynchronous). */
+const MAX_INVOKE_BYTES = 6 * MIB;
+const MAX_EVENT_INVOKE_BYTES = MIB;
+/** The content type of each AWS stand-in's answers, errors included. */
+const AWS_CONTENT_TYPES = {
+  dynamodb: 'application/x-amz-json-1.0',
+  secretsmanager: 'application/x-amz-json-1.1',
+  lambda: 'application/json',
+} as const;
+
+/**
+ * The AWS services the sandbox stands in for, by the variable that points the AWS SDKs (and the
+ * AWS CLI from 2.13) at an endpoint: each is served at the sandbox's URL.
+ */
+export const AWS_ENDPOINT_VARIABLES = [
+  'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_LAMBDA',
+] as const;
 
 export interface SandboxOptions {
   /** Default 0: any free port. */
@@ -139,6 +160,52 @@ export function seedSamples(state: NgrokState): {
   return { destinationIds, eventStreamId: stream.id };
 }
 
+/**
+ * The largest request body each API takes, and how it refuses one larger, before anything else
+ * (signature included) is looked at:
+ * - ngrok: the sandbox's own cap (ngrok documents none), in ngrok's error shape;
+ * - DynamoDB: 16 MB (its request limit, "Service, account, and table quotas in Amazon
+ *   DynamoDB"), refused as DynamoDB's front end does: a bare 413, no body (dynalite's connection
+ *   tests, which run against DynamoDB itself: a body of 16 MiB + 1 byte gets 413 with an empty
+ *   chunked body, 16 MiB does not). An item over 400 KB in a smaller request is a
+ *   ValidationException (sandbox/dynamodb.ts);
+ * - Secrets Manager: the sandbox's own cap (AWS documents none; a secret holds at most 64 KB),
+ *   refused like DynamoDB, by the same kind of AWS JSON front end;
+ * - Lambda's Invoke: 6 MB, as Lambda refuses it: 413 RequestEntityTooLargeException.
+ */
+function tooLargeAnswer(
+  api: RequestLogEntry['api'],
+  operationId: string,
+): { limit: number; status: 413; body: unknown; headers: Record<string, string> } {
+  switch (api) {
+    case 'dynamodb':
+      return { limit: 16 * MIB, status: 413, body: undefined, headers: {} };
+    case 'secretsmanager':
+      return { limit: MIB, status: 413, body: undefined, headers: {} };
+    case 'lambda':
+      return {
+        limit: MAX_INVOKE_BYTES,
+        status: 413,
+        body: lambdaError(
+          `Request must be smaller than ${MAX_INVOKE_BYTES} bytes for the InvokeFunction operation`,
+        ),
+        headers: { 'x-amzn-errortype': 'RequestEntityTooLargeException' },
+      };
+    default:
+      return {
+        limit: MIB,
+        status: 413,
+        body: errorBody(new ApiError(413, 'The request body is too large.'), operationId),
+        headers: { 'ngrok-operation-id': operationId },
+      };
+  }
+}
+
+/** Lambda's error body (REST JSON): `Type` and `message`; the error's name is in a header. */
+function lambdaError(message: string): { Type: string; message: string } {
+  return { Type: 'User', message };
+}
+
 class BodyTooLarge extends Error {}
 
 function faultError(status: number, fault: Fault): ApiError {
@@ -147,14 +214,19 @@ function faultError(status: number, fault: Fault): ApiError {
   return new ApiError(status, `Injected fault: HTTP ${status}.`, fault.error_code, headers);
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
+/**
+ * The request body, or BodyTooLarge past `limit` bytes — only once the body is read to its end
+ * (the rest is discarded), so that the client, still sending, reads the answer instead of a
+ * connection reset.
+ */
+async function readBody(request: IncomingMessage, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
+    if (size <= limit) chunks.push(chunk as Buffer);
   }
+  if (size > limit) throw new BodyTooLarge();
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -322,13 +394,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     };
 
     let rawBody = '';
+    const operationId = newId('op');
+    const tooLarge = tooLargeAnswer(entry.api, operationId);
     try {
-      rawBody = await readBody(request);
+      rawBody = await readBody(request, tooLarge.limit);
       if (entry.api === 'ngrok') entry.body = rawBody;
     } catch (error) {
       if (!(error instanceof BodyTooLarge)) throw error;
-      finish(413);
-      send(response, 413, { status_code: 413, msg: 'The request body is too large.', details: {} });
+      finish(tooLarge.status);
+      send(
+        response,
+        tooLarge.status,
+        tooLarge.body,
+        tooLarge.headers,
+        entry.api === 'ngrok' ? undefined : AWS_CONTENT_TYPES[entry.api],
+      );
       return;
     }
 
@@ -350,7 +430,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           verdict.status,
           { __type: verdict.type, message: verdict.message },
           { 'x-amzn-errortype': verdict.type },
-          'application/x-amz-json-1.1',
+          AWS_CONTENT_TYPES[entry.api],
         );
         return;
       }
@@ -383,7 +463,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       status = fault.status;
       body = { __type: type, message: `Injected fault: HTTP ${fault.status}.` };
       headers = { 'x-amzn-errortype': type };
-      contentType = 'application/x-amz-json-1.1';
+      contentType = AWS_CONTENT_TYPES[entry.api];
     } else if (entry.api === 'secretsmanager') {
       const answer = secrets.handle(String(amzTarget), request.headers, rawBody);
       ({ status, body, headers } = answer);
@@ -396,6 +476,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // Lambda's Invoke: an asynchronous one is queued (202); the sandbox runs no function, it
       // records the event for the test to deliver (GET /_sandbox/lambda/invocations).
       const type = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+      const bytes = Buffer.byteLength(rawBody);
+      if (type === 'Event' && bytes > MAX_EVENT_INVOKE_BYTES) {
+        finish(413);
+        send(
+          response,
+          413,
+          lambdaError(
+            `${bytes} byte payload is too large for the Event invocation type (limit ${MAX_EVENT_INVOKE_BYTES} bytes)`,
+          ),
+          { 'x-amzn-errortype': 'RequestEntityTooLargeException' },
+          AWS_CONTENT_TYPES.lambda,
+        );
+        return;
+      }
       let payload: unknown = rawBody;
       try {
         payload = JSON.parse(rawBody);
@@ -409,9 +503,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       });
       status = type === 'Event' ? 202 : 200;
       body = type === 'Event' ? undefined : null;
-      contentType = 'application/json';
+      contentType = AWS_CONTENT_TYPES.lambda;
     } else {
-      const operationId = newId('op');
       headers = { 'ngrok-operation-id': operationId };
       try {
         if (fault?.status !== undefined) throw faultError(fault.status, fault);
@@ -441,7 +534,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   async function control(request: IncomingMessage, url: URL): Promise<[number, unknown]> {
     const method = request.method ?? 'GET';
     const route = `${method} ${url.pathname.slice(CONTROL_PREFIX.length) || '/'}`;
-    const rawBody = await readBody(request);
+    const rawBody = await readBody(request, MAX_CONTROL_BODY_BYTES);
     const input: unknown = rawBody ? JSON.parse(rawBody) : {};
     const fields = (input ?? {}) as Record<string, unknown>;
 
@@ -558,7 +651,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (!Array.isArray(keys) || keys.length < 1 || keys.length > 2) {
         throw new ApiError(400, `Send {"keys": ["<partition key>"(, "<sort key>")]}.`);
       }
-      dynamodb.createTable(decodeURIComponent(table[2] ?? ''), keys as string[]);
+      const name = decodeURIComponent(table[2] ?? '');
+      const nameErrors = tableNameErrors(name);
+      if (nameErrors.length > 0) throw new ApiError(400, nameErrors.join('; '));
+      dynamodb.createTable(name, keys as string[]);
       return [200, { table: table[2], keys }];
     }
     if (table?.[1] === 'GET') {
@@ -601,7 +697,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await serveApi(request, response, url);
     } catch (error) {
       const status =
-        error instanceof ApiError ? error.status : error instanceof SyntaxError ? 400 : 500;
+        error instanceof ApiError
+          ? error.status
+          : error instanceof SyntaxError
+            ? 400
+            : error instanceof BodyTooLarge
+              ? 413
+              : 500;
       send(response, status, { error: error instanceof Error ? error.message : String(error) });
     }
   });

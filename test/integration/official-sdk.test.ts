@@ -39,6 +39,22 @@ describe('Official SDK @ngrok/ngrok-api 0.3.0 against the sandbox', () => {
     expect(updated).toEqual({ ...created, description: 'now 50 %', samplingRate: 0.5 });
   });
 
+  it('creates a stream with samplingRate 0, which means "not given": it samples 100 %', async () => {
+    // 0.3.0 makes every create field required; 0 is what a caller with no rate in mind passes.
+    const created = await sdk().eventStreams.create({
+      metadata: '',
+      description: '',
+      fields: [],
+      eventType: 'http_request_complete',
+      destinationIds: [ctx.destinationIds[0] as string],
+      samplingRate: 0,
+    });
+    const [sent] = await requestLog(ctx.url);
+
+    expect(JSON.parse(sent?.body ?? '{}')).toMatchObject({ sampling_rate: 0 });
+    expect(created.samplingRate).toBe(1);
+  });
+
   it('lists every stream across three pages with the compat switch on', async () => {
     await control(ctx.url, 'PATCH', '/config', { accept_before_id_camel_case: true });
     const ids = await seedStreams(ctx.url, ctx.destinationIds[0] as string, 250);
@@ -78,7 +94,7 @@ describe('Official SDK @ngrok/ngrok-api 0.3.0 against the sandbox', () => {
         fields: [],
         eventType: 'http_request_complete',
         destinationIds: [ctx.destinationIds[0] as string],
-        samplingRate: 0,
+        samplingRate: 1.5,
       })
       .catch((e: unknown) => e);
 

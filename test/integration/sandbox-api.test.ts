@@ -187,7 +187,30 @@ describe('Sandbox: the decisions table of docs/ngrok-api.md', () => {
     expect(created.json.sampling_rate).toBe(1);
   });
 
-  it.each([0, 0.009, 1.01, -1, '0.5'])(
+  it('sampling_rate 0 on create means "not given", as the Python and Ruby SDKs send it: 1.0', async () => {
+    const created = await api('POST', '/event_streams', {
+      body: streamBody({ sampling_rate: 0 }),
+    });
+
+    expect(created.status).toBe(201);
+    expect(created.json.sampling_rate).toBe(1);
+  });
+
+  it('sampling_rate 0 on update is refused with 400 ERR_NGROK_215, the rate unchanged', async () => {
+    const { json: stream } = await api('POST', '/event_streams', {
+      body: streamBody({ sampling_rate: 0.5 }),
+    });
+
+    const patched = await api('PATCH', `/event_streams/${stream.id}`, {
+      body: { sampling_rate: 0 },
+    });
+    const after = await api('GET', `/event_streams/${stream.id}`);
+
+    expectNgrokError(patched, 400, 'ERR_NGROK_215');
+    expect(after.json.sampling_rate).toBe(0.5);
+  });
+
+  it.each([0.009, 1.01, -1, '0.5'])(
     'sampling_rate %p is refused with 400 ERR_NGROK_215',
     async (rate) => {
       const created = await api('POST', '/event_streams', {
@@ -408,6 +431,14 @@ describe('Sandbox: request format', () => {
 
     expectNgrokError(deleted, 400, 'ERR_NGROK_211');
     expect((await api('GET', `/event_streams/${stream.id}`)).status).toBe(200);
+  });
+
+  it('a body over 1 MiB is 413, in the ngrok error shape', async () => {
+    const tooLarge = await api('POST', '/event_streams', {
+      body: streamBody({ metadata: 'x'.repeat(1024 * 1024) }),
+    });
+
+    expectNgrokError(tooLarge, 413);
   });
 
   it('a method a resource does not have is 405; an unknown path 404', async () => {

@@ -7,14 +7,18 @@ import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
+  type DynamoDBServiceException,
   GetItemCommand,
   PutItemCommand,
   ResourceNotFoundException,
+  type ReturnValue,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { control, useSandbox } from '../helpers/sandbox.ts';
 
 const ctx = useSandbox();
+/** DynamoDB table names are 3 to 255 characters. */
+const TABLE = 'items';
 let db: DynamoDBClient;
 
 beforeAll(() => {
@@ -25,7 +29,7 @@ beforeAll(() => {
   });
 });
 beforeEach(async () => {
-  await control(ctx.url, 'PUT', '/dynamodb/tables/t', { keys: ['id'] });
+  await control(ctx.url, 'PUT', `/dynamodb/tables/${TABLE}`, { keys: ['id'] });
 });
 
 const put = (
@@ -36,7 +40,7 @@ const put = (
 ) =>
   db.send(
     new PutItemCommand({
-      TableName: 't',
+      TableName: TABLE,
       Item: item as never,
       ConditionExpression: condition,
       ExpressionAttributeNames: names,
@@ -50,16 +54,16 @@ describe('Sandbox DynamoDB', () => {
     await put({ id: { S: 'a' }, n: { N: '1' }, s: { S: 'x' } });
     await db.send(
       new UpdateItemCommand({
-        TableName: 't',
+        TableName: TABLE,
         Key: { id: { S: 'a' } },
         UpdateExpression: 'SET #n = :two, extra = :e REMOVE s',
         ExpressionAttributeNames: { '#n': 'n' },
         ExpressionAttributeValues: { ':two': { N: '2' }, ':e': { BOOL: true } },
       }),
     );
-    const got = await db.send(new GetItemCommand({ TableName: 't', Key: { id: { S: 'a' } } }));
-    await db.send(new DeleteItemCommand({ TableName: 't', Key: { id: { S: 'a' } } }));
-    const gone = await db.send(new GetItemCommand({ TableName: 't', Key: { id: { S: 'a' } } }));
+    const got = await db.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'a' } } }));
+    await db.send(new DeleteItemCommand({ TableName: TABLE, Key: { id: { S: 'a' } } }));
+    const gone = await db.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'a' } } }));
 
     expect(got.Item).toEqual({ id: { S: 'a' }, n: { N: '2' }, extra: { BOOL: true } });
     expect(gone.Item).toBeUndefined();
@@ -114,7 +118,7 @@ describe('Sandbox DynamoDB', () => {
       names,
       values(200),
     );
-    const item = await db.send(new GetItemCommand({ TableName: 't', Key: { id: { S: 'k' } } }));
+    const item = await db.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'k' } } }));
     expect(item.Item?.status).toEqual({ S: 'COMPLETED' });
   });
 
@@ -125,12 +129,327 @@ describe('Sandbox DynamoDB', () => {
     await expect(put({ id: { S: 'a' } }, 'n = :missing')).rejects.toThrow(
       'An expression attribute value used in expression is not defined',
     );
-    await expect(put({ id: { S: 'a' } }, 'n = = 1')).rejects.toThrow('Invalid expression');
+    await expect(put({ id: { S: 'a' } }, 'n = = 1')).rejects.toThrow(
+      'Invalid ConditionExpression: Syntax error',
+    );
+    await expect(
+      db.send(
+        new GetItemCommand({
+          TableName: TABLE,
+          Key: { id: { S: 'a' } },
+          ExpressionAttributeNames: { '#n': 'n' },
+        }),
+      ),
+    ).rejects.toThrow('ExpressionAttributeNames can only be specified when using expressions');
+    await expect(
+      put({ id: { S: 'a' } }, 'attribute_not_exists(id)', undefined, {}),
+    ).rejects.toThrow('ExpressionAttributeValues must not be empty');
     await expect(
       db.send(new GetItemCommand({ TableName: 'nope', Key: { id: { S: 'a' } } })),
     ).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(
-      db.send(new GetItemCommand({ TableName: 't', Key: { other: { S: 'a' } } })),
+      db.send(new GetItemCommand({ TableName: TABLE, Key: { other: { S: 'a' } } })),
     ).rejects.toThrow('The provided key element does not match the schema');
+  });
+});
+
+const update = (
+  key: string,
+  expression: string,
+  names?: Record<string, string>,
+  values?: Record<string, unknown>,
+) =>
+  db.send(
+    new UpdateItemCommand({
+      TableName: TABLE,
+      Key: { id: { S: key } },
+      UpdateExpression: expression,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values as never,
+    }),
+  );
+
+const stored = (key: string) =>
+  db
+    .send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: key } } }))
+    .then((got) => got.Item);
+
+/** The error a call failed with (it must fail). */
+async function failure(call: Promise<unknown>): Promise<DynamoDBServiceException> {
+  const outcome = await call.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  if (outcome === undefined) throw new Error('The call succeeded');
+  return outcome as DynamoDBServiceException;
+}
+
+describe('Sandbox DynamoDB: ReturnValues', () => {
+  it('answers UpdateItem with all or only the updated attributes, before or after', async () => {
+    await put({ id: { S: 'a' }, n: { N: '1' }, m: { M: { x: { S: 'x' }, y: { S: 'y' } } } });
+    const updateWith = (returnValues: ReturnValue, value: string) =>
+      db.send(
+        new UpdateItemCommand({
+          TableName: TABLE,
+          Key: { id: { S: 'a' } },
+          UpdateExpression: 'SET m.x = :v REMOVE n',
+          ExpressionAttributeValues: { ':v': { S: value } },
+          ReturnValues: returnValues,
+        }),
+      );
+
+    const updatedOld = await updateWith('UPDATED_OLD', 'x2');
+    const updatedNew = await updateWith('UPDATED_NEW', 'x3');
+    const allNew = await updateWith('ALL_NEW', 'x4');
+    const none = await updateWith('NONE', 'x5');
+
+    expect(updatedOld.Attributes).toEqual({ n: { N: '1' }, m: { M: { x: { S: 'x' } } } });
+    expect(updatedNew.Attributes).toEqual({ m: { M: { x: { S: 'x3' } } } });
+    expect(allNew.Attributes).toEqual({
+      id: { S: 'a' },
+      m: { M: { x: { S: 'x4' }, y: { S: 'y' } } },
+    });
+    expect(none.Attributes).toBeUndefined();
+  });
+
+  it('answers PutItem and DeleteItem with the item before (ALL_OLD), and refuses ALL_NEW', async () => {
+    await put({ id: { S: 'a' }, n: { N: '1' } });
+
+    const replaced = await db.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: { id: { S: 'a' }, n: { N: '2' } },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const deleted = await db.send(
+      new DeleteItemCommand({ TableName: TABLE, Key: { id: { S: 'a' } }, ReturnValues: 'ALL_OLD' }),
+    );
+    const allNew = await failure(
+      db.send(
+        new PutItemCommand({ TableName: TABLE, Item: { id: { S: 'a' } }, ReturnValues: 'ALL_NEW' }),
+      ),
+    );
+
+    expect(replaced.Attributes).toEqual({ id: { S: 'a' }, n: { N: '1' } });
+    expect(deleted.Attributes).toEqual({ id: { S: 'a' }, n: { N: '2' } });
+    expect(allNew.message).toBe('ReturnValues can only be ALL_OLD or NONE');
+  });
+});
+
+describe('Sandbox DynamoDB: table names, as DynamoDB constrains them', () => {
+  it('refuses a table name shorter than 3 characters, or with other characters', async () => {
+    const short = await failure(
+      db.send(new GetItemCommand({ TableName: 't', Key: { id: { S: 'a' } } })),
+    );
+    const spaced = await failure(
+      db.send(new GetItemCommand({ TableName: 'my table', Key: { id: { S: 'a' } } })),
+    );
+    const created = await fetch(`${ctx.url}/_sandbox/dynamodb/tables/t`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ keys: ['id'] }),
+    });
+
+    expect(short.name).toBe('ValidationException');
+    expect(short.message).toBe(
+      "1 validation error detected: Value 't' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3",
+    );
+    expect(spaced.message).toBe(
+      "1 validation error detected: Value 'my table' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+    );
+    expect(created.status).toBe(400);
+  });
+});
+
+describe('Sandbox DynamoDB: reserved words, as DynamoDB refuses them', () => {
+  it.each(['status', 'name', 'ttl', 'Year', 'ABORT', 'zone'])(
+    'refuses SET %s = :v without an expression attribute name, and changes nothing',
+    async (word) => {
+      await put({ id: { S: 'a' } });
+
+      const error = await failure(update('a', `SET ${word} = :v`, undefined, { ':v': { S: 'x' } }));
+
+      expect(error.name).toBe('ValidationException');
+      expect(error.message).toBe(
+        `Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: ${word}`,
+      );
+      expect(await stored('a')).toEqual({ id: { S: 'a' } });
+    },
+  );
+
+  it('refuses a reserved word in a condition, in a nested path, and in a projection', async () => {
+    await put({ id: { S: 'a' }, info: { M: { n: { N: '1' } } } });
+
+    const condition = await failure(put({ id: { S: 'b' } }, 'attribute_not_exists(name)'));
+    const nested = await failure(
+      update('a', 'SET info.year = :v', undefined, { ':v': { N: '2' } }),
+    );
+    const projection = await failure(
+      db.send(
+        new GetItemCommand({
+          TableName: TABLE,
+          Key: { id: { S: 'a' } },
+          ProjectionExpression: 'id, Comment',
+        }),
+      ),
+    );
+
+    expect(condition.message).toBe(
+      'Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: name',
+    );
+    expect(nested.message).toBe(
+      'Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: year',
+    );
+    expect(projection.message).toBe(
+      'Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: Comment',
+    );
+    expect(await stored('b')).toBeUndefined();
+  });
+
+  it('accepts the same words through expression attribute names, and names that only contain one', async () => {
+    await put({ id: { S: 'a' } });
+
+    await update(
+      'a',
+      'SET #status = :s, #ttl = :t, statusCode = :c',
+      {
+        '#status': 'status',
+        '#ttl': 'ttl',
+      },
+      { ':s': { S: 'ok' }, ':t': { N: '60' }, ':c': { N: '200' } },
+    );
+    const projected = await db.send(
+      new GetItemCommand({
+        TableName: TABLE,
+        Key: { id: { S: 'a' } },
+        ProjectionExpression: '#status, statusCode',
+        ExpressionAttributeNames: { '#status': 'status' },
+      }),
+    );
+
+    expect(await stored('a')).toEqual({
+      id: { S: 'a' },
+      status: { S: 'ok' },
+      ttl: { N: '60' },
+      statusCode: { N: '200' },
+    });
+    expect(projected.Item).toEqual({ status: { S: 'ok' }, statusCode: { N: '200' } });
+  });
+});
+
+describe('Sandbox DynamoDB: comparisons, as DynamoDB evaluates them', () => {
+  it('<> is true when the attribute is missing, or of another type', async () => {
+    // A missing item: every attribute is missing.
+    await put(
+      { id: { S: 'a' }, state: { N: '1' } },
+      '#s <> :done',
+      { '#s': 'state' },
+      {
+        ':done': { S: 'DONE' },
+      },
+    );
+    // An N is never equal to an S, even with the same digits.
+    await put(
+      { id: { S: 'a' }, state: { N: '2' } },
+      '#s <> :one',
+      { '#s': 'state' },
+      {
+        ':one': { S: '1' },
+      },
+    );
+    const equal = await failure(
+      put({ id: { S: 'a' } }, '#s <> :two', { '#s': 'state' }, { ':two': { N: '2' } }),
+    );
+
+    expect(equal).toBeInstanceOf(ConditionalCheckFailedException);
+    expect(await stored('a')).toEqual({ id: { S: 'a' }, state: { N: '2' } });
+  });
+
+  it('= is false when either side is missing; sets are equal whatever their order', async () => {
+    await put({ id: { S: 'a' }, tags: { SS: ['x', 'y'] } });
+
+    const missing = await failure(put({ id: { S: 'a' } }, 'absent1 = absent2'));
+    await put({ id: { S: 'a' }, tags: { SS: ['z'] } }, 'tags = :tags', undefined, {
+      ':tags': { SS: ['y', 'x'] },
+    });
+
+    expect(missing).toBeInstanceOf(ConditionalCheckFailedException);
+    expect(await stored('a')).toEqual({ id: { S: 'a' }, tags: { SS: ['z'] } });
+  });
+});
+
+describe('Sandbox DynamoDB: the 400 KB item size, counted as DynamoDB counts it', () => {
+  const LIMIT = 400 * 1024;
+  // `id` + `a` + `v` take 4 bytes: names count, as do values.
+  const withValue = (length: number) => ({ id: { S: 'a' }, v: { S: 'x'.repeat(length) } });
+
+  it('stores an item of exactly 400 KB and refuses one byte more', async () => {
+    await put(withValue(LIMIT - 4));
+    const tooLarge = await failure(put({ ...withValue(LIMIT - 3), id: { S: 'b' } }));
+
+    expect(tooLarge.name).toBe('ValidationException');
+    expect(tooLarge.message).toBe('Item size has exceeded the maximum allowed size');
+    expect(await stored('b')).toBeUndefined();
+    expect((await stored('a'))?.v?.S).toHaveLength(LIMIT - 4);
+  });
+
+  it('counts a map as 3 bytes plus, per entry, 1 byte, its name and its value', async () => {
+    // 'id' 'a' 'm' = 4; the map 3; its entry 1 + 'k' 1: 9 bytes besides the string.
+    const item = (length: number) => ({
+      id: { S: 'a' },
+      m: { M: { k: { S: 'x'.repeat(length) } } },
+    });
+
+    await put(item(LIMIT - 9));
+    const tooLarge = await failure(put(item(LIMIT - 8)));
+
+    expect(tooLarge.message).toBe('Item size has exceeded the maximum allowed size');
+  });
+
+  it('refuses a 450 KB item, and a 1.5 MB one, with the same ValidationException', async () => {
+    const kb450 = await failure(put({ id: { S: 'a' }, v: { S: 'x'.repeat(450 * 1024) } }));
+    const mb15 = await failure(put({ id: { S: 'a' }, v: { S: 'x'.repeat(1536 * 1024) } }));
+
+    expect(kb450.message).toBe('Item size has exceeded the maximum allowed size');
+    expect(mb15.$metadata.httpStatusCode).toBe(400);
+    expect(mb15.message).toBe('Item size has exceeded the maximum allowed size');
+  });
+
+  it('refuses an update whose result would pass 400 KB, and keeps the item as it was', async () => {
+    await put({ id: { S: 'a' }, first: { S: 'x'.repeat(300 * 1024) } });
+
+    const error = await failure(
+      update(
+        'a',
+        'SET #second = :v',
+        { '#second': 'second' },
+        { ':v': { S: 'y'.repeat(150 * 1024) } },
+      ),
+    );
+
+    expect(error.name).toBe('ValidationException');
+    expect(error.message).toBe('Item size to update has exceeded the maximum allowed size');
+    expect(Object.keys((await stored('a')) ?? {}).sort()).toEqual(['first', 'id']);
+  });
+
+  it('answers a request over 16 MB with a bare 413, as DynamoDB does, before anything else', async () => {
+    const item = { id: { S: 'a' }, v: { S: 'x'.repeat(16 * 1024 * 1024) } };
+
+    const error = await failure(put(item));
+    // Unsigned: the size is refused before the signature is looked at.
+    const raw = await fetch(ctx.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.PutItem',
+      },
+      body: JSON.stringify({ TableName: TABLE, Item: item }),
+    });
+
+    expect(error.$metadata.httpStatusCode).toBe(413);
+    expect(raw.status).toBe(413);
+    expect(await raw.text()).toBe('');
+    expect(await stored('a')).toBeUndefined();
   });
 });

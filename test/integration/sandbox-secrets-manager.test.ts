@@ -87,6 +87,24 @@ describe('Sandbox: Secrets Manager GetSecretValue', () => {
     expect(after.ARN).toBe(before.ARN);
   });
 
+  it('answers a request over 1 MiB as an AWS front end does: a bare 413, not in ngrok’s shape', async () => {
+    const error = await new SecretsManagerClient({})
+      .send(new GetSecretValueCommand({ SecretId: 'x'.repeat(1024 * 1024) }))
+      .catch((e: unknown) => e as { $metadata: { httpStatusCode?: number } });
+    const raw = await fetch(ctx.url, {
+      method: 'POST',
+      headers: {
+        'x-amz-target': 'secretsmanager.GetSecretValue',
+        'content-type': 'application/x-amz-json-1.1',
+      },
+      body: JSON.stringify({ SecretId: 'x'.repeat(1024 * 1024) }),
+    });
+
+    expect(error.$metadata.httpStatusCode).toBe(413);
+    expect(raw.status).toBe(413);
+    expect(await raw.text()).toBe('');
+  });
+
   it('refuses a request that is not signed', async () => {
     const response = await fetch(ctx.url, {
       method: 'POST',
