@@ -1,13 +1,14 @@
 /**
  * A create whose answer was lost may still have made its stream. A retry with the same
  * Idempotency-Key (lib/idempotency/with-key.ts) looks for it before creating again: among the
- * newest streams (ngrok lists newest first: one page of 100), one made since the lost attempt
- * began, with the same `event_type`, `destination_ids`, `fields`, `description`, `metadata` and
- * `sampling_rate`. Found, it answers 201 with it, as the lost attempt would have, and audits
- * the create with `outcome: recovered`.
+ * newest streams (ngrok lists newest first: one page of 100), one made while ngrok could act on
+ * the lost attempts, with the same `event_type`, `destination_ids`, `fields`, `description`,
+ * `metadata` and `sampling_rate`, and that no other key's request made. Found, it answers 201
+ * with it, as the lost attempt would have, and audits the create with `outcome: recovered`.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { callNgrok } from '../call-ngrok.ts';
+import type { LostAttempts } from '../idempotency/with-key.ts';
 import type { ApiContext } from '../middleware/types.ts';
 import type { EventStream, EventStreamCreate } from '../ngrok/schemas.ts';
 import { audit } from '../observability/audit.ts';
@@ -19,6 +20,8 @@ import { json } from './route.ts';
  * stream counts as made since the attempt began from this long before it.
  */
 export const CLOCK_SLACK_MS = 2_000;
+/** ngrok lists at most 100 a page: the newest page is where a stream made moments ago is. */
+const NEWEST_PAGE = 100;
 /** ngrok's own default for a rate that is not given. */
 const DEFAULT_SAMPLING_RATE = 1;
 
@@ -39,37 +42,59 @@ export function madeBy(stream: EventStream, body: EventStreamCreate): boolean {
 }
 
 /**
- * The stream a create of `body` begun at `since` (ms) made, among `streams` (newest first): the
- * oldest that matches and was made since then, or undefined.
+ * The streams a create of `body` whose answer was lost may have made, oldest first: those among
+ * `streams` (newest first) that match and were made while ngrok could act on it — from when the
+ * first attempt began (`since`) to when the last could no longer be acted on (`until`).
  */
-export function findLostCreate(
+export function lostCreateCandidates(
   streams: readonly EventStream[],
   body: EventStreamCreate,
-  since: number,
-): EventStream | undefined {
-  const from = Math.floor(since / 1000) * 1000 - CLOCK_SLACK_MS;
-  return streams.findLast(
-    (stream) => Date.parse(stream.created_at) >= from && madeBy(stream, body),
-  );
+  window: { since: number; until: number },
+): EventStream[] {
+  const from = Math.floor(window.since / 1000) * 1000 - CLOCK_SLACK_MS;
+  const to = window.until + CLOCK_SLACK_MS;
+  return streams
+    .filter((stream) => {
+      const made = Date.parse(stream.created_at);
+      return made >= from && made <= to && madeBy(stream, body);
+    })
+    .reverse();
 }
 
-/** The `recover` of POST /event-streams: the lost create's stream as its 201, or undefined. */
+/**
+ * The `recover` of POST /event-streams: the stream the lost create made, as its 201 — the oldest
+ * candidate that no other key's request made — or undefined.
+ */
 export async function recoverLostCreate(
   input: { body: EventStreamCreate },
   event: APIGatewayProxyEventV2,
   context: ApiContext,
-  since: number,
+  lost: LostAttempts,
 ): Promise<APIGatewayProxyStructuredResultV2 | undefined> {
-  const page = await callNgrok(context, (ngrok, call) => ngrok.eventStreams.list({}, call));
-  const stream = findLostCreate(page.event_streams, input.body, since);
-  if (stream === undefined) return undefined;
-  context.record.streamId = stream.id;
-  audit({
-    actor: { kind: 'http', name: context.callerName },
-    action: 'event_stream.create',
-    stream_id: stream.id,
-    outcome: 'recovered',
-    context: { lost_attempt_began: new Date(since).toISOString() },
-  });
-  return json(201, presentEventStream(stream, apiBaseUrl(event)));
+  const page = await callNgrok(context, (ngrok, call) =>
+    ngrok.eventStreams.list({ limit: NEWEST_PAGE }, call),
+  );
+  for (const stream of lostCreateCandidates(page.event_streams, input.body, lost)) {
+    if (!(await lost.claim(stream.id))) continue;
+    context.record.streamId = stream.id;
+    audit({
+      actor: { kind: 'http', name: context.callerName },
+      action: 'event_stream.create',
+      stream_id: stream.id,
+      outcome: 'recovered',
+      context: { lost_attempt_began: new Date(lost.since).toISOString() },
+    });
+    return json(201, presentEventStream(stream, apiBaseUrl(event)));
+  }
+  return undefined;
+}
+
+/** What a create answered: the new stream's id. */
+export function createdStreamId(response: APIGatewayProxyStructuredResultV2): string | undefined {
+  try {
+    const id = (JSON.parse(response.body ?? '') as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -5,7 +5,8 @@
  * The header, as the IETF draft "The Idempotency-Key HTTP Header Field" writes it (a Structured
  * Field string: `Idempotency-Key: "8e03978e-…"`) or as Stripe's clients send it (the bare
  * value): 1 to 255 characters of visible ASCII (`!` to `~`), the quotes not counted. Both
- * spellings of the same value are the same key.
+ * spellings of the same value are the same key. A bare key has no `,` or `"`: API Gateway joins
+ * two headers of one name with a comma, and two keys are not one.
  */
 import { hash } from 'node:crypto';
 import { validationFailed } from '../http/problem.ts';
@@ -18,15 +19,16 @@ const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 export function parseIdempotencyKey(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const field = `header.${IDEMPOTENCY_KEY_HEADER}`;
-  // API Gateway joins two headers of one name with a comma: a client must send one key.
   let key = value.trim();
   const quoted = /^"((?:[^"\\]|\\["\\])*)"$/.exec(key);
   if (quoted) key = (quoted[1] ?? '').replace(/\\(["\\])/g, '$1');
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH || !VISIBLE_ASCII.test(key)) {
+  // Unquoted, a comma or a quote means two keys (API Gateway joins repeated headers with `,`).
+  const twoKeys = !quoted && /[,"]/.test(key);
+  if (twoKeys || key.length === 0 || key.length > MAX_KEY_LENGTH || !VISIBLE_ASCII.test(key)) {
     throw validationFailed([
       {
         field,
-        message: `must be 1 to ${MAX_KEY_LENGTH} characters of visible ASCII (one key per request), e.g. a UUID`,
+        message: `must be one key of 1 to ${MAX_KEY_LENGTH} characters of visible ASCII (no comma or quote unless in the draft's quoted form), e.g. a UUID`,
       },
     ]);
   }
@@ -84,15 +86,25 @@ export type Decision =
   /** The attempt that held the key is over without an answer: look for what it did, then go on. */
   | { kind: 'recover' };
 
-/** What a request does about a key another request already holds. */
-export function decide(record: KeyRecord, fingerprint: string, now: number): Decision {
+/**
+ * What a request does about a key another request already holds. `settleMs`: how long after an
+ * attempt's deadline (or the loss of its answer) ngrok may still act on it.
+ */
+export function decide(
+  record: KeyRecord,
+  fingerprint: string,
+  now: number,
+  settleMs: number,
+): Decision {
   if (record.fingerprint !== fingerprint) return { kind: 'reused' };
   if (record.state === 'completed' && record.response) {
     return { kind: 'replay', response: record.response };
   }
   if (now < record.inFlightUntil) {
-    // A running attempt usually ends within a second; a lost one is waited out.
-    const seconds = record.state === 'in_progress' ? 1 : (record.inFlightUntil - now) / 1000;
+    // A running attempt usually ends within a second; one past its deadline (its function died)
+    // or whose answer was lost is waited out.
+    const running = record.state === 'in_progress' && now < record.inFlightUntil - settleMs;
+    const seconds = running ? 1 : (record.inFlightUntil - now) / 1000;
     return { kind: 'wait', retryAfterSeconds: Math.max(1, Math.ceil(seconds)) };
   }
   return { kind: 'recover' };
@@ -101,4 +113,9 @@ export function decide(record: KeyRecord, fingerprint: string, now: number): Dec
 /** The record's id: the route, the caller and the key, as a JSON list (never ambiguous). */
 export function recordId(route: string, caller: string, key: string): string {
   return JSON.stringify([route, caller, key]);
+}
+
+/** The id under which what a key's request made is marked as that key's: never a key's id. */
+export function madeId(route: string, resourceId: string): string {
+  return JSON.stringify([route, resourceId]);
 }

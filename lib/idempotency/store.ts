@@ -40,6 +40,7 @@ const NAMES = {
   '#in_flight_until': 'in_flight_until',
   '#expires_at': 'expires_at',
   '#response': 'response',
+  '#key': 'key',
 } as const;
 
 /** Only the names an expression uses (DynamoDB refuses unused ones). */
@@ -205,6 +206,29 @@ export function release(id: string, attempt: string): Promise<boolean> {
         ConditionExpression: '#attempt = :mine',
         ExpressionAttributeNames: names('#attempt'),
         ExpressionAttributeValues: { ':mine': s(attempt) },
+      }),
+    ),
+  );
+}
+
+/**
+ * Marks what a key's request made (a stream) as that key's: one thing is the answer of one key.
+ * True when it is now this key's (or already was); false when another live key holds it.
+ */
+export function claimResource(
+  resourceId: string,
+  recordId: string,
+  expiresAt: number,
+  now: number,
+): Promise<boolean> {
+  return conditional(
+    send(
+      new PutItemCommand({
+        TableName: idempotencyKeysTable(),
+        Item: { id: s(resourceId), key: s(recordId), expires_at: n(expiresAt) },
+        ConditionExpression: 'attribute_not_exists(#id) OR #key = :mine OR #expires_at <= :now',
+        ExpressionAttributeNames: names('#id', '#key', '#expires_at'),
+        ExpressionAttributeValues: { ':mine': s(recordId), ':now': n(Math.floor(now / 1000)) },
       }),
     ),
   );

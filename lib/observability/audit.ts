@@ -3,7 +3,12 @@
  * caller, the sampling schedule, a Slack user), successful or not. Lines carry `"audit": true`,
  * so `{ $.audit IS TRUE }` finds them all in CloudWatch Logs Insights or a metric filter.
  */
-import { type NgrokError, NgrokNetworkError, NgrokTimeoutError } from '../ngrok/errors.ts';
+import {
+  type NgrokError,
+  NgrokInvalidResponseError,
+  NgrokNetworkError,
+  NgrokTimeoutError,
+} from '../ngrok/errors.ts';
 import { logger } from './logger.ts';
 
 export interface Actor {
@@ -22,7 +27,8 @@ export type FieldChanges = Record<string, { before: unknown; after: unknown }>;
 
 /**
  * `success`: done. `failure`: not done. `unknown`: the change was sent and its answer lost (a
- * timeout or a dropped connection): it may have been made; read the stream to know.
+ * timeout, a dropped connection, a success answer that could not be read): it may have been
+ * made; read the stream to know.
  * `recovered`: a create whose answer was lost had made its stream, found by a retry with the
  * same Idempotency-Key (which answers with it instead of creating another).
  */
@@ -54,7 +60,10 @@ const CHANGING_OPERATIONS = new Set([
 
 export function outcomeOf(error: unknown): Outcome {
   const lost =
-    error instanceof NgrokTimeoutError || (error instanceof NgrokNetworkError && error.requestSent);
+    error instanceof NgrokTimeoutError ||
+    (error instanceof NgrokNetworkError && error.requestSent) ||
+    // ngrok said it was done, in an answer that could not be read.
+    (error instanceof NgrokInvalidResponseError && error.status < 300);
   return lost && CHANGING_OPERATIONS.has((error as NgrokError).operation) ? 'unknown' : 'failure';
 }
 

@@ -178,7 +178,7 @@ describe('Idempotency-Key: replay, reuse, scope', () => {
   });
 
   it('refuses a malformed key with 400 before anything is done', async () => {
-    for (const key of ['x'.repeat(256), 'two words', '']) {
+    for (const key of ['x'.repeat(256), 'two words', '', 'k1,k2']) {
       const answer = await create(body(), { key });
 
       expectProblem(answer, 400, 'validation-failed');
@@ -356,15 +356,90 @@ describe('Idempotency-Key: a create whose answer was lost', () => {
     expect(await streams()).toHaveLength(1);
   });
 
-  it('releases the key when ngrok certainly made nothing (it answered 503): the retry creates at once', async () => {
+  it('treats a 5xx from ngrok as a create that may have been made: the retry waits, looks, then creates once', async () => {
     await injectFault(ctx.url, { method: 'POST', path: '/event_streams', status: 503 });
-    const failed = await create(body(), { key: 'refused' });
-    const retry = await create(body(), { key: 'refused' });
+    const failed = await create(body(), { key: 'ngrok-5xx' });
+    const retries = await createUntilAnswered(body(), 'ngrok-5xx');
 
     expectProblem(failed, 502, 'upstream-error');
+    expectProblem(retries[0] as Answer, 409, 'idempotency-key-in-flight');
+    expect(retries.at(-1)?.status).toBe(201);
+    expect(await streams()).toHaveLength(1);
+  });
+
+  it('treats a success answer that could not be read as a create that may have been made', async () => {
+    await injectFault(ctx.url, {
+      method: 'POST',
+      path: '/event_streams',
+      status: 201,
+      body: 'oops',
+    });
+    const mark = serviceLogs.mark();
+    const failed = await create(body(), { key: 'unreadable' });
+    const lost = serviceLogs.since(mark).find((line) => line.audit === true);
+    const retries = await createUntilAnswered(body(), 'unreadable');
+
+    expectProblem(failed, 502, 'upstream-error');
+    expectProblem(retries[0] as Answer, 409, 'idempotency-key-in-flight');
+    expect(retries.at(-1)?.status).toBe(201);
+    expect(await streams()).toHaveLength(1);
+    expect(lost).toMatchObject({ action: 'event_stream.create', outcome: 'unknown' });
+  });
+
+  it('releases the key when ngrok certainly made nothing (it refused the request): the retry runs at once', async () => {
+    await injectFault(ctx.url, {
+      method: 'POST',
+      path: '/event_streams',
+      status: 429,
+      // Beyond the deadline: the client does not wait for it.
+      retry_after: 30,
+    });
+    const refused = await create(body(), { key: 'refused' });
+    const retry = await create(body(), { key: 'refused' });
+
+    expectProblem(refused, 429, 'rate-limited');
     expect(retry.status).toBe(201);
     expect(retry.headers['idempotent-replayed']).toBeUndefined();
     expect(await streams()).toHaveLength(1);
+  });
+
+  it("does not take a twin another key made moments before: a lost create's retry answers with its own stream", async () => {
+    const twin = await create(body(), { key: 'twin-1' });
+    await injectFault(ctx.url, { method: 'POST', path: '/event_streams', drop: 'after' });
+    await create(body(), { key: 'twin-2' });
+    const answer = (await createUntilAnswered(body(), 'twin-2')).at(-1) as Answer;
+    const all = await streams();
+
+    expect(all).toHaveLength(2);
+    expect(answer.status).toBe(201);
+    expect(answer.json.id).not.toBe(twin.json.id);
+    expect(all.map((stream) => stream.id)).toContain(answer.json.id);
+  });
+
+  it('does not take the stream another key made after the loss: the retry creates its own', async () => {
+    // The lost create made nothing; another caller's key makes the same stream meanwhile.
+    await injectFault(ctx.url, { method: 'POST', path: '/event_streams', drop: 'before' });
+    await create(body(), { key: 'lost-nothing' });
+    const other = await create(body(), { key: 'other-key' });
+    const answer = (await createUntilAnswered(body(), 'lost-nothing')).at(-1) as Answer;
+
+    expect(answer.status).toBe(201);
+    expect(answer.json.id).not.toBe(other.json.id);
+    expect(await streams()).toHaveLength(2);
+  });
+
+  it('does not make a request wait for itself when the answer of its own claim was lost and the SDK retried it', async () => {
+    await create(body({ description: 'warm the secret' }));
+    // The next AWS request is the key's claim (PutItem): written, then its answer dropped.
+    await injectFault(ctx.url, { method: 'POST', path: '/', drop: 'after' });
+    const answer = await create(body(), { key: 'own-claim' });
+
+    expect(answer.status).toBe(201);
+    expect(answer.headers['idempotent-replayed']).toBeUndefined();
+    expect((await create(body(), { key: 'own-claim' })).headers['idempotent-replayed']).toBe(
+      'true',
+    );
+    expect(await streams()).toHaveLength(2);
   });
 });
 

@@ -3,7 +3,7 @@
  * key another request holds, and which stream a lost create made.
  */
 
-import { findLostCreate, madeBy } from '../../lib/http/lost-create.ts';
+import { lostCreateCandidates, madeBy } from '../../lib/http/lost-create.ts';
 import { HttpProblem } from '../../lib/http/problem.ts';
 import {
   decide,
@@ -52,6 +52,7 @@ describe('parseIdempotencyKey', () => {
     }
     expect(parseIdempotencyKey('x'.repeat(255))).toHaveLength(255);
     expect(parseIdempotencyKey('!~')).toBe('!~');
+    expect(parseIdempotencyKey('"a,b"')).toBe('a,b');
   });
 });
 
@@ -95,9 +96,10 @@ describe('decide: what a request does about a key another one holds', () => {
     ...fields,
   });
   const response = { statusCode: 201, headers: {}, body: '{}' };
+  const SETTLE = 30_000;
 
   it('replays a completed request with the same body', () => {
-    expect(decide(record({ state: 'completed', response }), 'f', now)).toEqual({
+    expect(decide(record({ state: 'completed', response }), 'f', now, SETTLE)).toEqual({
       kind: 'replay',
       response,
     });
@@ -105,32 +107,48 @@ describe('decide: what a request does about a key another one holds', () => {
 
   it('refuses another body, whatever the state', () => {
     for (const state of ['in_progress', 'unknown', 'completed'] as const) {
-      expect(decide(record({ state, response }), 'other', now)).toEqual({ kind: 'reused' });
+      expect(decide(record({ state, response }), 'other', now, SETTLE)).toEqual({ kind: 'reused' });
     }
   });
 
   it('asks to come back in a second while the first runs, and when a lost one is settled', () => {
-    expect(decide(record({ state: 'in_progress' }), 'f', now)).toEqual({
+    expect(decide(record({ state: 'in_progress' }), 'f', now, SETTLE)).toEqual({
       kind: 'wait',
       retryAfterSeconds: 1,
     });
-    expect(decide(record({ state: 'unknown', inFlightUntil: now + 12_300 }), 'f', now)).toEqual({
+    expect(
+      decide(record({ state: 'unknown', inFlightUntil: now + 12_300 }), 'f', now, SETTLE),
+    ).toEqual({
       kind: 'wait',
       retryAfterSeconds: 13,
     });
   });
 
+  it('waits out a running attempt whose function died (past its deadline) in one go, not second by second', () => {
+    // Its deadline was 5 s ago; ngrok may act on its request for 25 s more.
+    expect(
+      decide(
+        record({ state: 'in_progress', inFlightUntil: now + SETTLE - 5000 }),
+        'f',
+        now,
+        SETTLE,
+      ),
+    ).toEqual({ kind: 'wait', retryAfterSeconds: 25 });
+  });
+
   it('recovers once an attempt is over without an answer: lost, or its function gone', () => {
-    expect(decide(record({ state: 'unknown', inFlightUntil: now }), 'f', now)).toEqual({
+    expect(decide(record({ state: 'unknown', inFlightUntil: now }), 'f', now, SETTLE)).toEqual({
       kind: 'recover',
     });
-    expect(decide(record({ state: 'in_progress', inFlightUntil: now - 1 }), 'f', now)).toEqual({
+    expect(
+      decide(record({ state: 'in_progress', inFlightUntil: now - 1 }), 'f', now, SETTLE),
+    ).toEqual({
       kind: 'recover',
     });
   });
 });
 
-describe('findLostCreate: the stream a create whose answer was lost made', () => {
+describe('lostCreateCandidates: the streams a create whose answer was lost may have made', () => {
   const since = Date.parse('2026-12-05T12:00:00.700Z');
   const body = {
     event_type: 'http_request_complete' as const,
@@ -157,24 +175,27 @@ describe('findLostCreate: the stream a create whose answer was lost made', () =>
     ...fields,
   });
 
-  it('finds the oldest matching stream made since the attempt began (ngrok lists newest first)', () => {
+  const until = Date.parse('2026-12-05T12:00:40.700Z');
+  const ids = (streams: EventStream[]) =>
+    lostCreateCandidates(streams, body, { since, until }).map((each) => each.id);
+
+  it('lists the matching streams made while ngrok could act on the lost create, oldest first (ngrok lists newest first)', () => {
     const streams = [
-      stream('es_newer', '2026-12-05T12:00:09Z'),
+      stream('es_after', '2026-12-05T12:00:43Z'),
+      stream('es_later', '2026-12-05T12:00:09Z'),
       stream('es_made', '2026-12-05T12:00:01Z'),
       stream('es_before', '2026-12-05T11:59:50Z'),
     ];
 
-    expect(findLostCreate(streams, body, since)?.id).toBe('es_made');
+    expect(ids(streams)).toEqual(['es_made', 'es_later']);
   });
 
-  it('counts whole seconds and a little clock difference as "since"', () => {
-    expect(
-      findLostCreate([stream('es_same_second', '2026-12-05T12:00:00Z')], body, since)?.id,
-    ).toBe('es_same_second');
-    expect(findLostCreate([stream('es_skew', '2026-12-05T11:59:58Z')], body, since)?.id).toBe(
-      'es_skew',
-    );
-    expect(findLostCreate([stream('es_old', '2026-12-05T11:59:57Z')], body, since)).toBeUndefined();
+  it('counts whole seconds and a little clock difference at both ends', () => {
+    expect(ids([stream('es_same_second', '2026-12-05T12:00:00Z')])).toEqual(['es_same_second']);
+    expect(ids([stream('es_skew', '2026-12-05T11:59:58Z')])).toEqual(['es_skew']);
+    expect(ids([stream('es_old', '2026-12-05T11:59:57Z')])).toEqual([]);
+    expect(ids([stream('es_end', '2026-12-05T12:00:42Z')])).toEqual(['es_end']);
+    expect(ids([stream('es_too_late', '2026-12-05T12:00:43Z')])).toEqual([]);
   });
 
   it('matches on every field the create set, with ngrok’s defaults for what it left out', () => {
@@ -187,7 +208,7 @@ describe('findLostCreate: the stream a create whose answer was lost made', () =>
       { metadata: '' },
       { sampling_rate: 0.51 },
     ]) {
-      expect(findLostCreate([stream('es_x', at, different)], body, since)).toBeUndefined();
+      expect(ids([stream('es_x', at, different)])).toEqual([]);
     }
     const minimal = { event_type: 'http_request_complete' as const, destination_ids: ['ed_1'] };
     expect(
