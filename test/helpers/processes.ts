@@ -112,6 +112,8 @@ interface Tracked {
   inTest: boolean;
 }
 
+/** Every child started with spawnTracked, and those not yet ended by endTree. */
+const children = new WeakMap<ChildProcess, Tracked>();
 const tracked = new Set<Tracked>();
 let testRunning = false;
 
@@ -142,26 +144,21 @@ export function spawnTracked(
     [CHILD_MARKER]: marker,
   };
   const child = spawn(command, args, { ...spawnOptions, env });
-  tracked.add({ child, marker, stopSignal, inTest: testRunning });
+  const entry = { child, marker, stopSignal, inTest: testRunning };
+  children.set(child, entry);
+  tracked.add(entry);
   return child;
 }
 
-function entryOf(child: ChildProcess): Tracked | undefined {
-  return [...tracked].find((entry) => entry.child === child);
-}
-
-/** Whether `child` or anything it started still runs. */
-export function treeAlive(child: ChildProcess): boolean {
-  const entry = entryOf(child);
+function entryOf(child: ChildProcess): Tracked {
+  const entry = children.get(child);
   if (!entry) throw new Error('Not a child started with spawnTracked');
-  return processesWith(CHILD_MARKER, entry.marker).length > 0;
+  return entry;
 }
 
 /** The processes `child` started that still run, itself included. */
 export function treeProcesses(child: ChildProcess): LiveProcess[] {
-  const entry = entryOf(child);
-  if (!entry) throw new Error('Not a child started with spawnTracked');
-  return processesWith(CHILD_MARKER, entry.marker);
+  return processesWith(CHILD_MARKER, entryOf(child).marker);
 }
 
 /**
@@ -170,7 +167,6 @@ export function treeProcesses(child: ChildProcess): LiveProcess[] {
  */
 export async function endTree(child: ChildProcess, graceMs = 5_000): Promise<void> {
   const entry = entryOf(child);
-  if (!entry) return;
   if (child.exitCode === null && child.signalCode === null) {
     signal(child.pid ?? -1, entry.stopSignal);
   }
