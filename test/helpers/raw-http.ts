@@ -29,6 +29,11 @@ export type RawEnding =
  * head, and as much body as Content-Length or the chunks say).
  */
 function firstAnswer(data: Buffer): { status?: number; body: string; complete: boolean } {
+  // An interim answer (100 Continue) comes before the answer.
+  const interim = /^HTTP\/1\.[01] 1\d\d [^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n/.exec(
+    data.toString('latin1'),
+  );
+  if (interim) return firstAnswer(data.subarray(interim[0].length));
   const end = data.indexOf('\r\n\r\n');
   const status = /^HTTP\/1\.[01] (\d{3})/.exec(data.toString('latin1'))?.[1];
   if (end < 0)
@@ -56,8 +61,8 @@ function firstAnswer(data: Buffer): { status?: number; body: string; complete: b
       at = line + 2 + size + 2;
     }
   }
-  // No length: a status without a body (1xx, 204, 304), else it ends when the server closes.
-  return answer(rest, /^HTTP\/1\.[01] (1\d\d|204|304)/.test(head));
+  // No length: a status without a body (204, 304), else it ends when the server closes.
+  return answer(rest, /^HTTP\/1\.[01] (204|304)/.test(head));
 }
 
 /**
