@@ -303,9 +303,13 @@ export async function startGateway(options: GatewayOptions): Promise<Server> {
     request.on('error', () => {});
     response.on('error', () => {});
     handle(request, response, id).catch(() => {
-      if (request.destroyed && !request.complete) response.destroy();
-      else if (!response.headersSent) reply(response, id, 500, 'Internal Server Error');
-      else response.destroy();
+      try {
+        if (request.destroyed && !request.complete) response.destroy();
+        else if (!response.headersSent) reply(response, id, 500, 'Internal Server Error');
+        else response.destroy();
+      } catch {
+        response.destroy();
+      }
     });
   });
   // What Node's parser refuses (bad framing, bogus methods, invalid bytes, headers too large)

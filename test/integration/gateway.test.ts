@@ -41,6 +41,11 @@ beforeAll(async () => {
     const delay = Number(event.headers?.['x-delay'] ?? 0);
     if (delay > 0) await sleep(delay);
     const functionName = decodeURIComponent(request.url?.split('/')[3] ?? '');
+    if (event.headers?.['x-answer'] === 'bad-header') {
+      // A header value no HTTP answer may carry.
+      response.end(JSON.stringify({ statusCode: 200, headers: { 'x-bad': 'a\nb' }, body: '' }));
+      return;
+    }
     response.end(
       JSON.stringify({
         statusCode: 200,
@@ -140,6 +145,16 @@ describe('the local API Gateway survives any request', () => {
     // Let the gateway see each close (and finish the slow invocation) before asking again.
     await sleep(300);
 
+    await expectServing();
+  });
+
+  it('answers 500 to a function answer it cannot send, and keeps serving', async () => {
+    const answer = await rawExchange(port, [
+      'GET /event-streams HTTP/1.1\r\nHost: x\r\nX-Answer: bad-header\r\nConnection: close\r\n\r\n',
+    ]);
+
+    expect(answer.status).toBe(500);
+    expect(JSON.parse(answer.body)).toEqual({ message: 'Internal Server Error' });
     await expectServing();
   });
 
