@@ -66,7 +66,9 @@ export function processesWith(
   });
 }
 
-function signal(pid: number, name: NodeJS.Signals): void {
+function signal(pid: number | undefined, name: NodeJS.Signals): void {
+  // Never 0 or a negative number: those would signal process groups, or every process.
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return;
   try {
     process.kill(pid, name);
   } catch {
@@ -168,7 +170,7 @@ export function treeProcesses(child: ChildProcess): LiveProcess[] {
 export async function endTree(child: ChildProcess, graceMs = 5_000): Promise<void> {
   const entry = entryOf(child);
   if (child.exitCode === null && child.signalCode === null) {
-    signal(child.pid ?? -1, entry.stopSignal);
+    signal(child.pid, entry.stopSignal);
   }
   // The child first: what it started may be its to end (serverless offline, for npm start).
   const until = Date.now() + graceMs;
