@@ -8,7 +8,11 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   // The service's logs are kept and checked for secrets, not printed (LOG_TESTS=1 prints them).
   setupFiles: ['<rootDir>/test/setup/env.ts'],
-  setupFilesAfterEnv: ['<rootDir>/test/setup/logs.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/setup/logs.ts', '<rootDir>/test/setup/processes.ts'],
+  // Nothing the tests start may outlive the run: a marker every process the suite starts
+  // inherits, and a check after the run that none carrying it still runs (test/helpers/processes.ts).
+  globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   testTimeout: 20000,
   // Two workers on this machine's two cores (the default keeps one for itself): the slow files
   // (end to end, the fault matrix) wait mostly on child processes and timers.

@@ -13,10 +13,21 @@
  *   unique `requestContext.requestId` (also the `apigw-requestid` header);
  * - at most MAX_IN_FLIGHT invocations run at once, the rest wait in order; an answer that has
  *   not come within API Gateway's 30 s is 503 `{"message":"Service Unavailable"}`, a function
- *   error 500 `{"message":"Internal Server Error"}` — never a 2xx that carries an error.
+ *   error 500 `{"message":"Internal Server Error"}` — never a 2xx that carries an error;
+ * - nothing a client sends ends the process: query and header names are data (`__proto__` and
+ *   `constructor` too, handed to the function as ordinary names), a client that goes away
+ *   mid-request ends only its request, what Node's parser refuses is answered as Node does (431
+ *   to headers too large, 400 to bad framing) and no error of one request escapes its handler.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ROUTES } from '../lib/openapi/document.ts';
 
 export const MAX_IN_FLIGHT = 4;
@@ -106,21 +117,33 @@ function eventOf(
 ) {
   const url = request.url ?? '/';
   const [rawPath = '/', rawQueryString = ''] = url.split(/\?(.*)/s);
-  const headers: Record<string, string> = {};
-  let cookies: string[] | undefined;
-  for (const [name, values] of Object.entries(request.headersDistinct)) {
-    if (!values) continue;
-    if (name === 'cookie') cookies = values.flatMap((value) => value.split(/;\s*/)).filter(Boolean);
-    else headers[name] = values.join(',');
+  // Names are the client's: kept in Maps, never as keys of a plain object, where `__proto__` or
+  // `constructor` would find Object.prototype's. Object.fromEntries makes them own properties.
+  const headerValues = new Map<string, string[]>();
+  for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
+    const name = (request.rawHeaders[index] as string).toLowerCase();
+    headerValues.set(name, [
+      ...(headerValues.get(name) ?? []),
+      request.rawHeaders[index + 1] as string,
+    ]);
   }
-  const query: Record<string, string[]> = {};
+  const cookies = headerValues
+    .get('cookie')
+    ?.flatMap((value) => value.split(/;\s*/))
+    .filter(Boolean);
+  headerValues.delete('cookie');
+  const headers: Record<string, string> = Object.fromEntries(
+    [...headerValues].map(([name, values]) => [name, values.join(',')]),
+  );
+  const query = new Map<string, string[]>();
   for (const [name, value] of new URLSearchParams(rawQueryString)) {
-    query[name] = [...(query[name] ?? []), value];
+    query.set(name, [...(query.get(name) ?? []), value]);
   }
-  const contentType = headers['content-type'] ?? '';
+  const header = (name: string) => headerValues.get(name)?.join(',');
+  const contentType = header('content-type') ?? '';
   const isText = TEXT_TYPES.test(contentType);
   const now = new Date();
-  const host = (headers.host ?? '127.0.0.1').split(':')[0] ?? '127.0.0.1';
+  const host = (header('host') ?? '127.0.0.1').split(':')[0] ?? '127.0.0.1';
   return {
     version: '2.0',
     routeKey: `${route.method} ${route.template}`,
@@ -128,10 +151,10 @@ function eventOf(
     rawQueryString,
     ...(cookies ? { cookies } : {}),
     headers,
-    ...(Object.keys(query).length > 0
+    ...(query.size > 0
       ? {
           queryStringParameters: Object.fromEntries(
-            Object.entries(query).map(([name, values]) => [name, values.join(',')]),
+            [...query].map(([name, values]) => [name, values.join(',')]),
           ),
         }
       : {}),
@@ -145,7 +168,7 @@ function eventOf(
         path: rawPath,
         protocol: `HTTP/${request.httpVersion}`,
         sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
+        userAgent: header('user-agent') ?? '',
       },
       requestId: id,
       routeKey: `${route.method} ${route.template}`,
@@ -230,8 +253,10 @@ export async function startGateway(options: GatewayOptions): Promise<Server> {
     waiting.shift()?.();
   };
 
-  const server = createServer(async (request, response) => {
-    const id = requestId();
+  /** Each connection's answer in progress: a refusal from the parser may not cut into it. */
+  const answering = new WeakMap<Duplex, ServerResponse>();
+
+  const handle = async (request: IncomingMessage, response: ServerResponse, id: string) => {
     const body = await readBody(request);
     if (body === 'too large') {
       reply(response, id, 413, 'Request Entity Too Large');
@@ -265,6 +290,42 @@ export async function startGateway(options: GatewayOptions): Promise<Server> {
     } finally {
       if (slot) release();
     }
+  };
+
+  const server = createServer((request, response) => {
+    const id = requestId();
+    answering.set(request.socket, response);
+    response.once('close', () => {
+      if (answering.get(request.socket) === response) answering.delete(request.socket);
+    });
+    // A client that goes away makes its request (and maybe the answer) emit errors: this
+    // request ends there, nothing else does.
+    request.on('error', () => {});
+    response.on('error', () => {});
+    handle(request, response, id).catch(() => {
+      try {
+        if (request.destroyed && !request.complete) response.destroy();
+        else if (!response.headersSent) reply(response, id, 500, 'Internal Server Error');
+        else response.destroy();
+      } catch {
+        response.destroy();
+      }
+    });
+  });
+  // What Node's parser refuses (bad framing, bogus methods, invalid bytes, headers too large)
+  // and connections that fail: answered as Node itself would, when nothing else is being
+  // answered on the connection, then closed.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (socket.writable && !answering.get(socket)?.headersSent) {
+      const status =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? 431
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? 408
+            : 400;
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
+    }
+    socket.destroy();
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -10,6 +10,10 @@
  * Arguments after `npm start --` go to serverless offline (`--httpPort` and `--lambdaPort`
  * there mean the same as PORT and LAMBDA_PORT). The API on PORT is the local API Gateway
  * (scripts/gateway.ts), which invokes the functions through serverless offline's Lambda port.
+ *
+ * However it ends (Ctrl-C, SIGTERM, SIGHUP, its parent gone, an error, even SIGKILL), it takes
+ * serverless offline with it: serverless offline leads a process group of its own, which every
+ * exit path here ends, and it ends itself when this process is gone (scripts/exit-with-parent.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +21,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { newCallerToken, sha256Hex } from '../lib/auth/tokens.ts';
 import { loadPolicyFile, policyPath } from '../lib/sampling/load.ts';
 import { type Sandbox, seedSamples, startSandbox } from '../sandbox/server.ts';
@@ -31,6 +36,7 @@ import {
   localAwsEnv,
   localParams,
   portFrom,
+  readLocalStackState,
   STATE_FILE,
   stopWithParent,
   takeOption,
@@ -161,6 +167,8 @@ const serverlessBin = require.resolve('osls/bin/serverless.js');
 const offline = spawn(
   process.execPath,
   [
+    '--import',
+    fileURLToPath(new URL('./exit-with-parent.ts', import.meta.url)),
     serverlessBin,
     'offline',
     'start',
@@ -183,23 +191,50 @@ const offline = spawn(
     // then reads the secret from the sandbox, with dummy credentials.
     env: { ...process.env, ...localAwsEnv(sandbox.url, sandbox.awsCredentials, lambdaUrl) },
     stdio: ['ignore', 'inherit', 'inherit'],
+    // A process group of its own (it and the processes it starts), ended as one.
     detached: true,
   },
 );
+
+const offlineRunning = () => offline.exitCode === null && offline.signalCode === null;
+/** Signals serverless offline's process group, while its leader runs (so the group is its). */
+function signalOffline(signal: NodeJS.Signals): void {
+  if (!offlineRunning() || offline.pid === undefined) return;
+  try {
+    process.kill(-offline.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+// Every way out, an uncaught error and process.exit included (no handler sees SIGKILL: then
+// serverless offline notices by itself): nothing is left running behind.
+process.on('exit', () => {
+  signalOffline('SIGTERM');
+  removeStateFile();
+});
+
+/** Removes STATE_FILE if this process wrote it (another stack's stays). */
+function removeStateFile(): void {
+  if (readLocalStackState()?.pid === process.pid) rmSync(STATE_FILE, { force: true });
+}
+
+/** Asks serverless offline to halt, waits for it (SIGKILL after 5 s). */
+async function stopOffline(): Promise<void> {
+  if (!offlineRunning()) return;
+  const exited = new Promise((resolve) => offline.once('exit', resolve));
+  signalOffline('SIGTERM');
+  const late = setTimeout(() => signalOffline('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(late);
+}
 
 let stopping = false;
 let gatewayServer: import('node:http').Server | undefined;
 async function stop(exitCode: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    if (offline.exitCode === null && offline.pid !== undefined) {
-      try {
-        process.kill(-offline.pid, 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
-    }
     await Promise.all([
+      stopOffline(),
       sandbox.close(),
       new Promise((resolve) => {
         if (!gatewayServer) resolve(undefined);
@@ -209,13 +244,15 @@ async function stop(exitCode: number): Promise<never> {
         }
       }),
     ]);
-    rmSync(STATE_FILE, { force: true });
+    removeStateFile();
     rmSync(workFolder, { recursive: true, force: true });
   }
   process.exit(exitCode);
 }
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
+// The terminal closed.
+process.on('SIGHUP', () => void stop(0));
 stopWithParent(() => void stop(0));
 offline.on('exit', (code) => {
   if (!stopping) {

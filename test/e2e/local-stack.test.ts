@@ -2,8 +2,8 @@
  * End to end, as a user runs it: `npm start` (the sandbox and real `serverless offline`, serving
  * the esbuild bundles), then every route over real HTTP with curl-like requests.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -13,6 +13,14 @@ import { freePort } from '../../scripts/local-stack.ts';
 import { parseJsonOrUndefined } from '../helpers/json.ts';
 import { type LocalStack, ROOT, startLocalStack } from '../helpers/local-stack.ts';
 import { registerSecret } from '../helpers/logs.ts';
+import {
+  endTree,
+  processesWith,
+  RUN_MARKER,
+  spawnTracked,
+  treeProcesses,
+} from '../helpers/processes.ts';
+import { rawExchange } from '../helpers/raw-http.ts';
 import { control, injectFault, requestLog, seedStreams } from '../helpers/sandbox.ts';
 
 jest.setTimeout(120_000);
@@ -573,19 +581,53 @@ describe('npm start: the local stack over HTTP', () => {
     expect(await ngrokCalls()).toEqual([]);
   });
 
+  it('answers 400 to Object.prototype names in the query, and keeps serving after clients that go away mid-body or break the framing', async () => {
+    const constructorName = await call('GET', '/event-streams?constructor=1');
+    const proto = await call('GET', '/event-streams?__proto__=1&limit=1');
+    const upstream = await ngrokCalls();
+    const port = Number(new URL(stack.apiUrl).port);
+    const head = [
+      'POST /event-streams HTTP/1.1',
+      `Host: 127.0.0.1:${port}`,
+      `Authorization: Bearer ${SAMPLE_TOKEN}`,
+      'Content-Type: application/json',
+    ].join('\r\n');
+    // More body announced than sent, and the client goes away.
+    await rawExchange(port, [`${head}\r\nContent-Length: 100\r\n\r\n{"event_type":`], {
+      kind: 'destroy',
+    });
+    const badChunk = await rawExchange(port, [
+      `${head}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`,
+    ]);
+    const after = await call('GET', `/event-streams/${SAMPLE_STREAM}`);
+
+    for (const [reply, field] of [
+      [constructorName, 'query.constructor'],
+      [proto, 'query.__proto__'],
+    ] as const) {
+      expectProblem(reply, 400);
+      expect(reply.json.errors).toEqual([{ field, message: 'is not a known field' }]);
+    }
+    expect(upstream).toEqual([]);
+    expect(badChunk.status).toBe(400);
+    expect(after.status).toBe(200);
+    expect(after.json.id).toBe(SAMPLE_STREAM);
+    expect(stack.process.exitCode).toBeNull();
+  });
+
   it('runs each sample event with `serverless invoke local` against the running sandbox', async () => {
     const invokeOne = (name: string) =>
       new Promise<[number, string]>((resolve) => {
-        const child = spawn(process.execPath, [join(ROOT, 'scripts', 'invoke.ts'), name], {
+        const child = spawnTracked(process.execPath, [join(ROOT, 'scripts', 'invoke.ts'), name], {
           cwd: ROOT,
           // No SANDBOX_PORT: it finds the running stack's sandbox by itself.
           env: { ...process.env, SANDBOX_PORT: '' },
         });
         let stdout = '';
-        child.stdout.on('data', (chunk) => {
+        child.stdout?.on('data', (chunk) => {
           stdout += chunk;
         });
-        child.stderr.resume();
+        child.stderr?.resume();
         child.on('close', () =>
           resolve([
             Number(/"statusCode": (\d+)/.exec(stdout)?.[1] ?? 0),
@@ -788,7 +830,7 @@ describe('npm start and npm run invoke, when something is in the way', () => {
 
   it('stops everything when npm itself is told to stop (not only on Ctrl-C)', async () => {
     const sandboxPort = await freePort();
-    const npm = spawn('npm', ['start'], {
+    const npm = spawnTracked('npm', ['start'], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -798,18 +840,75 @@ describe('npm start and npm run invoke, when something is in the way', () => {
       },
       stdio: 'ignore',
     });
+    const offlineRuns = () =>
+      treeProcesses(npm).some((each) => /serverless\.js offline start/.test(each.command));
     try {
       const until = Date.now() + 30_000;
-      while (!(await listening(sandboxPort)) && Date.now() < until) await sleep(100);
+      while (!((await listening(sandboxPort)) && offlineRuns()) && Date.now() < until) {
+        await sleep(100);
+      }
       expect(await listening(sandboxPort)).toBe(true);
+      expect(offlineRuns()).toBe(true);
 
       npm.kill('SIGTERM');
 
       const gone = Date.now() + 10_000;
-      while ((await listening(sandboxPort)) && Date.now() < gone) await sleep(100);
+      while (treeProcesses(npm).length > 0 && Date.now() < gone) await sleep(100);
       expect(await listening(sandboxPort)).toBe(false);
+      expect(treeProcesses(npm)).toEqual([]);
     } finally {
-      npm.kill('SIGKILL');
+      await endTree(npm);
     }
+  });
+});
+
+describe('the tests’ local stacks', () => {
+  it('end a stack that is not ready in time, with all it started', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    const failure = await startLocalStack({ PORT: String(port) }, [], 3_000).catch(
+      (error: Error) => error,
+    );
+    // Its processes carry its PORT in their environment (serverless offline's too).
+    const runMarker = process.env[RUN_MARKER] as string;
+    const left = processesWith('PORT', String(port)).filter((each) =>
+      processesWith(RUN_MARKER, runMarker).some((marked) => marked.pid === each.pid),
+    );
+    rmSync(join(ROOT, '.esbuild-offline', String(port)), { recursive: true, force: true });
+
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toMatch(/^npm start was not ready in time/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(left).toEqual([]);
+  });
+});
+
+// Ends the stack the tests above share (and every test's beforeEach uses): the last.
+describe('npm start, killed (SIGKILL: no handler of its own runs)', () => {
+  it('takes serverless offline with it, its ports freed, within seconds', async () => {
+    const pid = stack.process.pid as number;
+    const before = stack.processes();
+
+    process.kill(pid, 'SIGKILL');
+    const until = Date.now() + 5_000;
+    while (stack.processes().length > 0 && Date.now() < until) await sleep(100);
+    const after = stack.processes();
+    const lambdaListening = await listening(lambdaPort);
+    // What only a clean stop removes.
+    rmSync(join(ROOT, '.esbuild-offline', new URL(stack.apiUrl).port), {
+      recursive: true,
+      force: true,
+    });
+    const stateFile = join(ROOT, '.local-stack.json');
+    const state = parseJsonOrUndefined(
+      existsSync(stateFile) ? readFileSync(stateFile, 'utf8') : '',
+    );
+    if ((state as { pid?: number } | undefined)?.pid === pid) rmSync(stateFile);
+
+    expect(before.map((each) => each.command)).toContainEqual(
+      expect.stringMatching(/serverless\.js offline start .*--lambdaPort/),
+    );
+    expect(after).toEqual([]);
+    expect(lambdaListening).toBe(false);
   });
 });

@@ -2,12 +2,15 @@
  * `npm start` as a user runs it (node scripts/start.ts: the sandbox plus real `serverless
  * offline`), on free ports, for end-to-end tests over real HTTP. What the stack's functions log
  * is kept with the service's logs of the test file (test/helpers/logs.ts) when it stops.
+ * Nothing it starts outlives the test: a stack that is not ready in time is ended with all it
+ * started, and so is one the test leaves running (test/setup/processes.ts).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../scripts/local-stack.ts';
 import { keepServiceLines } from './logs.ts';
+import { endTree, type LiveProcess, spawnTracked, treeProcesses } from './processes.ts';
 
 export const ROOT = join(__dirname, '..', '..');
 const READY = /ngrok Event Streams API running at (http:\/\/\S+)/;
@@ -21,8 +24,13 @@ export interface LocalStack {
   serviceLines(): Record<string, unknown>[];
   /** Waits until a logged line satisfies `match` (logs arrive after the answer). */
   waitForLine(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<void>;
-  /** Ctrl-C, as a user would press it; resolves with the exit code. */
+  /**
+   * Ctrl-C, as a user would press it; resolves with the exit code once it and everything it
+   * started have ended (what still runs 10 s after Ctrl-C is killed).
+   */
   stop(): Promise<number | null>;
+  /** The processes of the stack still running: npm start's, serverless offline's, esbuild's. */
+  processes(): LiveProcess[];
   process: ChildProcess;
 }
 
@@ -44,7 +52,7 @@ export async function startLocalStack(
 ): Promise<LocalStack> {
   const port = await freePort();
   const sandboxPort = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.ts'), ...args], {
+  const child = spawnTracked(process.execPath, [join(ROOT, 'scripts', 'start.ts'), ...args], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -54,6 +62,7 @@ export async function startLocalStack(
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    stopSignal: 'SIGINT',
   });
   let output = '';
   child.stdout?.on('data', (chunk) => {
@@ -70,6 +79,11 @@ export async function startLocalStack(
       resolve(code);
     }),
   );
+
+  const stop = async () => {
+    await endTree(child, 10_000);
+    return exited;
+  };
 
   const apiUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
@@ -88,6 +102,9 @@ export async function startLocalStack(
       clearTimeout(timer);
       reject(new Error(`npm start exited with ${code}:\n${output}`));
     });
+  }).catch(async (error: Error) => {
+    await stop();
+    throw error;
   });
 
   return {
@@ -104,9 +121,7 @@ export async function startLocalStack(
       }
     },
     process: child,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGINT');
-      return exited;
-    },
+    processes: () => treeProcesses(child),
+    stop,
   };
 }
