@@ -676,7 +676,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   ];
 
   const server = createServer(async (request, response) => {
-    const url = new URL(request.url ?? '/', 'http://sandbox');
+    // A client that goes away mid-request ends only its own request.
+    request.on('error', () => {});
+    response.on('error', () => {});
     if (!isLoopbackHost(request.headers.host)) {
       // DNS rebinding: a web page whose name points at 127.0.0.1 sends its own Host.
       send(response, 403, {
@@ -685,6 +687,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return;
     }
     try {
+      const url = new URL(request.url ?? '/', 'http://sandbox');
       if (url.pathname === CONTROL_PREFIX || url.pathname.startsWith(`${CONTROL_PREFIX}/`)) {
         if (url.pathname.replace(/\/$/, '') === CONTROL_PREFIX) {
           send(response, 200, { routes: CONTROL_ROUTES });
@@ -699,13 +702,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const status =
         error instanceof ApiError
           ? error.status
-          : error instanceof SyntaxError
+          : error instanceof SyntaxError ||
+              (error as NodeJS.ErrnoException).code === 'ERR_INVALID_URL'
             ? 400
             : error instanceof BodyTooLarge
               ? 413
               : 500;
-      send(response, status, { error: error instanceof Error ? error.message : String(error) });
+      try {
+        send(response, status, { error: error instanceof Error ? error.message : String(error) });
+      } catch {
+        response.destroy();
+      }
     }
+  });
+  // What Node's HTTP parser refuses gets the answer Node gives; the server goes on.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nConnection: close\r\n\r\n`,
+    );
   });
 
   server.on('connection', (socket) => connectionIds.set(socket, ++connections));

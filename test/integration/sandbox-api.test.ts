@@ -3,6 +3,7 @@
  * "Decisions" table. Raw HTTP only: nothing from lib/ is used here.
  */
 
+import { connect } from 'node:net';
 import { parseJsonOrUndefined } from '../helpers/json.ts';
 import { control, injectFault, requestLog, seedStreams, useSandbox } from '../helpers/sandbox.ts';
 
@@ -745,5 +746,38 @@ describe('Sandbox: control surface', () => {
     await expect(injectFault(ctx.url, { path: '/event_streams', status: 700 })).rejects.toThrow(
       /status/,
     );
+  });
+});
+
+describe('Sandbox: no request brings it down', () => {
+  /** Sends raw bytes and resolves with what came back before the connection closed. */
+  function raw(bytes: string, { closeAfterMs }: { closeAfterMs?: number } = {}) {
+    const { port } = new URL(ctx.url);
+    return new Promise<string>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(bytes));
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk;
+      });
+      socket.on('error', () => resolve(received));
+      socket.on('close', () => resolve(received));
+      if (closeAfterMs !== undefined) setTimeout(() => socket.destroy(), closeAfterMs);
+    });
+  }
+
+  it('answers a path it cannot parse with 400, and a client gone mid-body ends only its request', async () => {
+    const unparsable = await raw('GET // HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    await raw(
+      'POST /event_streams HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"event',
+      { closeAfterMs: 100 },
+    );
+    await raw(
+      'POST /_sandbox/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+      { closeAfterMs: 100 },
+    );
+    const after = await fetch(`${ctx.url}/_sandbox/`);
+
+    expect(unparsable).toMatch(/^HTTP\/1\.1 400 /);
+    expect(after.status).toBe(200);
   });
 });
