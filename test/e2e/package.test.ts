@@ -101,7 +101,8 @@ afterAll(() => {
 
 /**
  * What each function may do, written here apart from infra/iam.ts (a mistake there must not
- * confirm itself): besides its own logs, the kinds below. README "Permissions" shows the same.
+ * confirm itself): besides its own logs, the kinds below. docs/operating.md "Permissions" shows
+ * the same.
  */
 const PERMISSIONS: Record<string, readonly (keyof typeof KINDS)[]> = {
   createEventStream: ['secret', 'idempotency keys'],
@@ -344,8 +345,8 @@ describe('serverless package', () => {
     );
   });
 
-  it("shows the same permissions in the README's table", () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  it("shows the same permissions in docs/operating.md's table", () => {
+    const readme = readFileSync(join(ROOT, 'docs', 'operating.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Permissions'));
     const rows = Object.fromEntries(
       [...section.matchAll(/^\| `(\w+)` \| ([^|]*) \|/gm)].map(([, name, cell]) => [

@@ -37,12 +37,12 @@ describe('The policy file', () => {
     ]);
   });
 
-  it('accepts the example of the README', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Sampling schedule'));
+  it('accepts the example of docs/sampling.md', () => {
+    const guide = readFileSync(join(ROOT, 'docs', 'sampling.md'), 'utf8');
+    const section = guide.slice(guide.indexOf('### An example for production streams'));
     const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
 
-    expect(parsePolicy(example, 'README.md').rules[0]?.windows).toHaveLength(3);
+    expect(parsePolicy(example, 'docs/sampling.md').rules[0]?.windows).toHaveLength(3);
   });
 
   it('has a committed JSON Schema that is what the zod schema gives (npm run generate)', () => {
