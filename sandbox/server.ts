@@ -547,6 +547,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       dynamodb.clear();
       invocations.length = 0;
       slackResponses.length = 0;
+      // What `npm start` and `npm run sandbox` seed at start, again (`npm run sandbox:reset`).
+      if (fields.samples === true) {
+        const { destinationIds, eventStreamId } = seedSamples(state);
+        return [
+          200,
+          {
+            reset: true,
+            samples: { event_destinations: destinationIds, event_stream: eventStreamId },
+          },
+        ];
+      }
       return [200, { reset: true }];
     }
     if (route === 'POST /seed') {
@@ -664,7 +675,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   const CONTROL_ROUTES = [
-    'POST /_sandbox/reset (state, faults, request log, rate limit windows, config as started)',
+    'POST /_sandbox/reset {samples?: true} (state, faults, request log, rate limit windows, config as started; with samples, the sample destinations and stream seeded again)',
     'POST /_sandbox/seed {event_destinations?: [...], event_streams?: [...]}',
     'GET|POST|DELETE /_sandbox/faults {method, path, times, status?, retry_after?, error_code?, body?, delay_ms?, drop?: before|after}',
     'GET|DELETE /_sandbox/requests',

@@ -1,20 +1,21 @@
 /**
  * `npm run invoke -- <function> [more serverless args]`: runs
  * `serverless invoke local -f <function> --path events/<function>.json` against the sandbox of a
- * running local stack (start it with `DEV_API_TOKEN=nes_sample-event-token npm start`: the
- * sample events carry that token). It finds the stack by the file `npm start` leaves
- * (.local-stack.json); SANDBOX_PORT, when set, names the sandbox's port instead.
+ * running local stack, with that stack's bearer token in place of the sample's. It finds the
+ * stack by the files `npm start` leaves in .local-stack/ (the one on PORT, or the only one);
+ * SANDBOX_PORT, when set, names a sandbox's port instead (the sample events then carry the token
+ * nes_sample-event-token: `DEV_API_TOKEN=nes_sample-event-token npm start`).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { slackSignature } from '../lib/slack/signature.ts';
 import {
+  findLocalStack,
   LOCAL_SECRET_NAME,
   localAwsEnv,
   localParams,
   portFrom,
-  readLocalStackState,
   SAMPLE_EVENT_TOKEN,
   slackCatcher,
 } from './local-stack.ts';
@@ -26,7 +27,10 @@ if (!functionName || !existsSync(`events/${functionName}.json`)) {
   );
   process.exit(2);
 }
-const running = readLocalStackState();
+const found = findLocalStack();
+// With SANDBOX_PORT, a sandbox started elsewhere; else the stack of this folder (on PORT, or
+// the only one), whose problem is said when its sandbox does not answer.
+const running = 'state' in found ? found.state : undefined;
 const sandboxUrl = process.env.SANDBOX_PORT
   ? `http://127.0.0.1:${portFrom('SANDBOX_PORT', 4010)}`
   : (running?.sandboxUrl ?? 'http://127.0.0.1:4010');
@@ -35,8 +39,7 @@ const secrets = await fetch(`${sandboxUrl}/_sandbox/secrets`)
   .catch(() => undefined);
 if (!secrets?.names.includes(LOCAL_SECRET_NAME)) {
   console.error(
-    `No local stack's sandbox answers on ${sandboxUrl}${process.env.SANDBOX_PORT ? ' (SANDBOX_PORT)' : running ? ' (from .local-stack.json)' : ''}. Start one first, in this folder:
-  DEV_API_TOKEN=${SAMPLE_EVENT_TOKEN} npm start
+    `No local stack's sandbox answers on ${sandboxUrl}${process.env.SANDBOX_PORT ? ' (SANDBOX_PORT)' : running ? ` (the stack on PORT ${running.port})` : ''}.${'problem' in found && !process.env.SANDBOX_PORT ? ` ${found.problem}` : ' Start one first, in this folder: npm start'}
 If it runs with another SANDBOX_PORT and was started elsewhere, set the same SANDBOX_PORT here.`,
   );
   process.exit(1);
@@ -49,6 +52,10 @@ if (running && event.headers) event.headers.host = new URL(running.apiUrl).host;
 if (running && typeof event.response_url === 'string' && typeof event.request_id === 'string') {
   event.request_id = `invoke-${Date.now()}`;
   event.response_url = `${slackCatcher(running.sandboxUrl)}${event.request_id}`;
+}
+// The running stack's bearer token, in place of the sample's: it is what that stack accepts.
+if (running && typeof event.headers?.authorization === 'string') {
+  event.headers.authorization = `Bearer ${running.token}`;
 }
 // A Slack command is signed now, with the running stack's signing secret, as its workspace and
 // first allowed user, and answers later to the running sandbox's catcher.
@@ -105,7 +112,7 @@ const run = spawnSync(
   },
 );
 process.stdout.write(run.stdout ?? '');
-if (/"statusCode": 401/.test(run.stdout ?? '') && event.headers?.authorization) {
+if (/"statusCode": 401/.test(run.stdout ?? '') && event.headers?.authorization && !running) {
   console.error(
     `\nThe sample events carry the token ${SAMPLE_EVENT_TOKEN}: start the stack with\n  DEV_API_TOKEN=${SAMPLE_EVENT_TOKEN} npm start`,
   );

@@ -1,7 +1,15 @@
 /** What `npm start` and `npm run invoke` share: how the functions are wired to the sandbox locally. */
-import { existsSync, readFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { newCallerToken } from '../lib/auth/tokens.ts';
 
 /** The name of the service's secret in the local sandbox. */
 export const LOCAL_SECRET_NAME = 'ngrok-event-streams-local';
@@ -10,21 +18,105 @@ export const LOCAL_SECRET_NAME = 'ngrok-event-streams-local';
 export const SAMPLE_EVENT_TOKEN = 'nes_sample-event-token';
 
 /**
- * Where a running `npm start` says where it is, for `npm run invoke` (removed when it stops).
- * npm runs scripts in the project's root.
+ * What the local stacks of this folder keep (git-ignored; npm runs scripts in the project's
+ * root): the bearer token, kept across restarts, and one file per running stack saying where it
+ * is, for `npm run slack`, `npm run invoke` and `npm run sandbox:reset` (removed when it stops).
  */
-export const STATE_FILE = join(process.cwd(), '.local-stack.json');
+export const STATE_DIR = join(process.cwd(), '.local-stack');
+export const TOKEN_FILE = join(STATE_DIR, 'token');
+
+/** The state file of the stack whose API is on `port`. */
+export function stateFileOf(port: number): string {
+  return join(STATE_DIR, `stack-${port}.json`);
+}
 
 export interface LocalStackState {
   apiUrl: string;
+  /** The API's port (PORT): the stack's name among others in this folder. */
+  port: number;
   sandboxUrl: string;
   /** serverless offline's Lambda invoke endpoint. */
   lambdaUrl: string;
   pid: number;
+  /** The bearer token the stack accepts (local only). */
+  token: string;
+  /** Whether the sandbox serves the sample destinations and stream (not with NGROK_API_KEY). */
+  samples: boolean;
   /** The local Slack app: what `npm run slack` signs and sends as (local secrets only). */
   slack: { signing_secret: string; team_id: string; user_ids: string[] };
   /** The sandbox's AWS credentials, for `npm run invoke` (local only). */
   aws: { accessKeyId: string; secretAccessKey: string };
+}
+
+/**
+ * The bearer token of `npm start`: DEV_API_TOKEN when set; else the one kept in TOKEN_FILE (mode
+ * 600), made on the first start, so that a restart keeps the token a user exported.
+ */
+export function localToken(): { token: string; from: 'DEV_API_TOKEN' | 'file' | 'new' } {
+  const fromEnv = process.env.DEV_API_TOKEN;
+  if (fromEnv) return { token: fromEnv, from: 'DEV_API_TOKEN' };
+  if (existsSync(TOKEN_FILE)) {
+    const kept = readFileSync(TOKEN_FILE, 'utf8').trim();
+    if (kept !== '') {
+      chmodSync(TOKEN_FILE, 0o600);
+      return { token: kept, from: 'file' };
+    }
+  }
+  const token = newCallerToken();
+  mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
+  writeFileSync(TOKEN_FILE, `${token}\n`, { mode: 0o600 });
+  return { token, from: 'new' };
+}
+
+/** Whether a process with this pid runs. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The stacks running in this folder, by their state files (those of stopped ones ignored). */
+export function runningStacks(): LocalStackState[] {
+  if (!existsSync(STATE_DIR)) return [];
+  return readdirSync(STATE_DIR)
+    .filter((name) => /^stack-\d+\.json$/.test(name))
+    .flatMap((name) => {
+      try {
+        const state = JSON.parse(readFileSync(join(STATE_DIR, name), 'utf8')) as LocalStackState;
+        return alive(state.pid) ? [state] : [];
+      } catch {
+        return [];
+      }
+    })
+    .sort((a, b) => a.port - b.port);
+}
+
+/**
+ * The stack a command talks to: the one on PORT when it is set, else the only one running.
+ * Otherwise, what to tell the user.
+ */
+export function findLocalStack(): { state: LocalStackState } | { problem: string } {
+  const stacks = runningStacks();
+  const wanted = process.env.PORT;
+  const ports = stacks.map((stack) => stack.port).join(', ');
+  if (wanted) {
+    const state = stacks.find((stack) => String(stack.port) === wanted);
+    if (state) return { state };
+    return {
+      problem: `No local stack runs in this folder on PORT=${wanted}${stacks.length > 0 ? ` (running: PORT ${ports})` : ''}: start one with \`PORT=${wanted} npm start\`.`,
+    };
+  }
+  const [only] = stacks;
+  if (stacks.length === 1 && only) return { state: only };
+  if (stacks.length === 0) {
+    return { problem: 'No local stack is running in this folder: start one with `npm start`.' };
+  }
+  return {
+    problem: `Local stacks run in this folder on PORT ${ports}: set PORT to the one to use, e.g. \`PORT=${stacks[0]?.port} npm run …\`.`,
+  };
 }
 
 /** The Slack worker's idempotency table, as serverless.yml names it for the stage `dev`. */
@@ -35,18 +127,6 @@ export const LOCAL_IDEMPOTENCY_KEYS_TABLE = 'ngrok-event-streams-dev-idempotency
 /** Where the local stack catches what the functions post to Slack response_urls. */
 export function slackCatcher(sandboxUrl: string): string {
   return `${sandboxUrl}/_sandbox/slack/response/`;
-}
-
-/** The running local stack's state, if its process is still alive. */
-export function readLocalStackState(): LocalStackState | undefined {
-  if (!existsSync(STATE_FILE)) return undefined;
-  try {
-    const state = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as LocalStackState;
-    process.kill(state.pid, 0);
-    return state;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -155,4 +235,13 @@ export function takeOption(args: string[], name: string): string | undefined {
     }
   }
   return value;
+}
+
+/**
+ * serverless offline's lines that name its own HTTP server (a box of its routes, "Server ready:
+ * http://127.0.0.1:<port>"): the local API Gateway stands in for it, and a newcomer calling that
+ * URL would bypass it. `npm start` leaves them out of its output.
+ */
+export function isOfflineServerLine(line: string): boolean {
+  return /^\s*[┌│└]/.test(line) || /^\s*Server ready: /.test(line);
 }

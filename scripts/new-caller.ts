@@ -6,6 +6,7 @@
  * create-secret --secret-string file://…`; the ngrok API key comes from NGROK_API_KEY if set.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { newCallerToken, sha256Hex } from '../lib/auth/tokens.ts';
 import { SCOPES, type Scope } from '../lib/secrets/service-secret.ts';
@@ -69,6 +70,26 @@ const caller = { name, token_sha256: sha256Hex(token), scopes: scopes as Scope[]
 const ngrokApiKey = process.env.NGROK_API_KEY || PLACEHOLDER_KEY;
 const wholeSecret = { ngrok_api_key: ngrokApiKey, callers: [caller] };
 
+// The file first: if it cannot be written, nothing is printed, and no token is lost with it.
+if (values.out !== undefined) {
+  try {
+    writeFileSync(values.out, `${JSON.stringify(wholeSecret, null, 2)}\n`, {
+      mode: 0o600,
+      flag: values.force ? 'w' : 'wx',
+    });
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    const folder = dirname(resolve(values.out));
+    fail(
+      code === 'ENOENT'
+        ? `${values.out} cannot be written: the folder ${folder} does not exist. Make it first, or choose another --out. No token was made.`
+        : code === 'EEXIST'
+          ? `${values.out} exists: not overwritten (add --force to replace it).`
+          : `${values.out} cannot be written (${code ?? (error as Error).message}). No token was made.`,
+    );
+  }
+}
+
 console.log(`Bearer token for "${name}" (shown only now; give it to the caller, keep no copy):
 
   ${token}
@@ -84,7 +105,6 @@ if (values.out === undefined) {
   ${JSON.stringify({ ...wholeSecret, ngrok_api_key: PLACEHOLDER_KEY })}
 `);
 } else {
-  writeFileSync(values.out, `${JSON.stringify(wholeSecret, null, 2)}\n`, { mode: 0o600 });
   console.log(`Wrote the whole secret to ${values.out}${
     ngrokApiKey === PLACEHOLDER_KEY
       ? `; put your ngrok API key in it first (or run again with NGROK_API_KEY set).`

@@ -16,6 +16,7 @@ import {
 } from '../lib/sampling/schedules.ts';
 import { formatMinutes, type Policy, type Rule, windowName } from '../lib/sampling/types.ts';
 import { DAY_MS, formatLocalInstant, startOfWallDay, wallOf } from '../lib/sampling/zone.ts';
+import { counted, labelled } from './text.ts';
 
 const USAGE = 'Usage: npm run sampling:check [-- <policy file>] [--from <RFC 3339 instant>]';
 
@@ -88,19 +89,19 @@ function describeRule(rule: Rule): string[] {
   return lines;
 }
 
-const out: string[] = [`${file}: valid, ${policy.rules.length} rules`, ''];
+const out: string[] = [`${file}: valid, ${counted(policy.rules.length, 'rule')}`, ''];
 for (const rule of policy.rules) out.push(...describeRule(rule), '');
 
 out.push('schedules `serverless package` deploys (EventBridge Scheduler):');
 for (const schedule of boundarySchedules(policy)) {
   out.push(
-    `  ${schedule.name.padEnd(32)} ${schedule.expression.padEnd(40)} ${schedule.timezone}  rules ${schedule.rules.join(', ')}`,
+    `  ${schedule.name.padEnd(32)} ${schedule.expression.padEnd(40)} ${schedule.timezone}  ${labelled('rule', schedule.rules)}`,
   );
 }
 const enforced = enforcedRules(policy);
 if (enforced.length > 0) {
   out.push(
-    `  ${'enforce'.padEnd(32)} ${ENFORCE_EXPRESSION.padEnd(40)} rules ${enforced.join(', ')}`,
+    `  ${'enforce'.padEnd(32)} ${ENFORCE_EXPRESSION.padEnd(40)} ${labelled('rule', enforced)}`,
   );
 }
 

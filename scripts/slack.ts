@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { slackSignature } from '../lib/slack/signature.ts';
-import { readLocalStackState, slackCatcher } from './local-stack.ts';
+import { findLocalStack, slackCatcher } from './local-stack.ts';
 
 const USAGE =
   'Usage: npm run slack -- "<command text>" [--user <Slack user id>] [--team <team id>]';
@@ -33,11 +33,12 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-const state = readLocalStackState();
-if (!state) {
-  console.error('No local stack is running in this folder: start one with `npm start`.');
+const found = findLocalStack();
+if ('problem' in found) {
+  console.error(found.problem);
   process.exit(1);
 }
+const { state } = found;
 
 interface Message {
   response_type?: string;

@@ -17,17 +17,21 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
+import { relative } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { newCallerToken, sha256Hex } from '../lib/auth/tokens.ts';
+import { sha256Hex } from '../lib/auth/tokens.ts';
 import { loadPolicyFile, policyPath } from '../lib/sampling/load.ts';
 import { type Sandbox, seedSamples, startSandbox } from '../sandbox/server.ts';
 import { startGateway } from './gateway.ts';
 import {
   freePort,
+  isOfflineServerLine,
   isPortFree,
   LOCAL_IDEMPOTENCY_KEYS_TABLE,
   LOCAL_IDEMPOTENCY_TABLE,
@@ -35,14 +39,26 @@ import {
   type LocalStackState,
   localAwsEnv,
   localParams,
+  localToken,
   portFrom,
-  readLocalStackState,
-  STATE_FILE,
+  STATE_DIR,
+  stateFileOf,
   stopWithParent,
+  TOKEN_FILE,
   takeOption,
 } from './local-stack.ts';
+import { counted } from './text.ts';
 
 const READY_TIMEOUT_MS = 60_000;
+
+/** Copies a child's output line by line, leaving out serverless offline's own server lines. */
+function passThrough(from: Readable | null, to: NodeJS.WriteStream): void {
+  if (!from) return;
+  const lines = createInterface({ input: from, crlfDelay: Number.POSITIVE_INFINITY });
+  lines.on('line', (line) => {
+    if (!isOfflineServerLine(line)) to.write(`${line}\n`);
+  });
+}
 
 function fail(message: string): never {
   console.error(message);
@@ -114,7 +130,7 @@ try {
   fail((error as Error).message);
 }
 
-const devToken = process.env.DEV_API_TOKEN || newCallerToken();
+const { token: devToken, from: tokenFrom } = localToken();
 const slack = {
   signing_secret: process.env.SLACK_SIGNING_SECRET || randomBytes(16).toString('hex'),
   team_id: process.env.SLACK_TEAM_ID || 'T0000LOCAL',
@@ -158,6 +174,9 @@ sandbox.dynamodb.createTable(LOCAL_IDEMPOTENCY_KEYS_TABLE, ['id']);
 const lambdaUrl = `http://127.0.0.1:${lambdaPort}`;
 
 const offlineHttpPort = await freePort();
+console.log(
+  'Building every function and starting serverless offline: the first start takes about half a minute…',
+);
 
 // Its own build folder, so that `serverless package` (which empties .esbuild) or a second
 // stack never takes away the bundles this one serves.
@@ -190,11 +209,16 @@ const offline = spawn(
     // serverless-offline hands AWS_* variables to the functions: the real Secrets Manager client
     // then reads the secret from the sandbox, with dummy credentials.
     env: { ...process.env, ...localAwsEnv(sandbox.url, sandbox.awsCredentials, lambdaUrl) },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // Its output goes on, the functions' JSON log lines as they are, but for what names its own
+    // HTTP server: the gateway's banner is the one place with the API's URL.
+    stdio: ['ignore', 'pipe', 'pipe'],
     // A process group of its own (it and the processes it starts), ended as one.
     detached: true,
   },
 );
+
+passThrough(offline.stdout, process.stdout);
+passThrough(offline.stderr, process.stderr);
 
 const offlineRunning = () => offline.exitCode === null && offline.signalCode === null;
 /** Signals serverless offline's process group, while its leader runs (so the group is its). */
@@ -213,9 +237,16 @@ process.on('exit', () => {
   removeStateFile();
 });
 
-/** Removes STATE_FILE if this process wrote it (another stack's stays). */
+/** Removes this stack's state file if this process wrote it (another stack's stays). */
+const stateFile = stateFileOf(port);
 function removeStateFile(): void {
-  if (readLocalStackState()?.pid === process.pid) rmSync(STATE_FILE, { force: true });
+  try {
+    if ((JSON.parse(readFileSync(stateFile, 'utf8')) as { pid?: number }).pid === process.pid) {
+      rmSync(stateFile, { force: true });
+    }
+  } catch {
+    // None, or not ours to read.
+  }
 }
 
 /** Asks serverless offline to halt, waits for it (SIGKILL after 5 s). */
@@ -271,26 +302,35 @@ gatewayServer = gateway;
 const apiUrl = `http://127.0.0.1:${port}`;
 const state: LocalStackState = {
   apiUrl,
+  port,
   sandboxUrl: sandbox.url,
   lambdaUrl,
   pid: process.pid,
+  token: devToken,
+  samples: samples !== undefined,
   slack,
   aws: sandbox.awsCredentials,
 };
-writeFileSync(STATE_FILE, `${JSON.stringify(state)}\n`, { mode: 0o600 });
+mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
+writeFileSync(stateFile, `${JSON.stringify(state)}\n`, { mode: 0o600 });
 
 const destination = destinationIds[0] ?? '<an ed_ id of your ngrok account>';
+const tokenNote =
+  tokenFrom === 'DEV_API_TOKEN'
+    ? 'from DEV_API_TOKEN'
+    : `kept in ${relative(process.cwd(), TOKEN_FILE)} across restarts; delete that file for a new one, or set DEV_API_TOKEN`;
 console.log(`
 ngrok Event Streams API running at ${apiUrl}
-  ngrok API:        ${realNgrokKey ? `${ngrokApiUrl} (real, NGROK_API_KEY)` : `${sandbox.url} (sandbox)`}
+  ngrok API:        ${realNgrokKey ? `${ngrokApiUrl} (real, NGROK_API_KEY)` : `${sandbox.url} (sandbox; npm run sandbox:reset brings its samples back)`}
   bearer token:     ${devToken}
+                    (${tokenNote})
   destination ids:  ${destinationIds.join(', ') || '(none seeded: real ngrok account)'}
   sample stream:    ${samples?.eventStreamId ?? '(none seeded: real ngrok account)'}
   API description:  ${apiUrl}/openapi.json
   Slack command:    POST ${apiUrl}/slack/commands, team ${slack.team_id}, users allowed to change: ${slack.user_ids.join(', ')}
   Slack signing secret: ${slack.signing_secret}
                     try: npm run slack -- help   (npm run slack -- "sample <es_id> 25%")
-  sampling policy:  ${policyFile} (${ruleCount} rules): GET ${apiUrl}/sampling/plan
+  sampling policy:  ${policyFile} (${counted(ruleCount, 'rule')}): GET ${apiUrl}/sampling/plan
 
 Try:
   export TOKEN=${devToken}

@@ -33,6 +33,8 @@ const SAMPLE_STREAM = 'es_2SandboxSampleEventStream00';
 let stack: LocalStack;
 let lambdaPort: number;
 let startupLines: Record<string, unknown>[];
+/** The ngrok API key this file gives the sandbox and the local secret. */
+let apiKey: string;
 
 /** Whether something accepts TCP connections on this port of 127.0.0.1. */
 function listening(port: number): Promise<boolean> {
@@ -58,10 +60,12 @@ beforeAll(async () => {
   );
   startupLines = stack.serviceLines();
   // The sandbox does not show its key: the test sets one it knows.
-  const apiKey = `e2e-${newCallerToken()}`;
+  apiKey = `e2e-${newCallerToken()}`;
   await control(stack.sandboxUrl, 'PATCH', '/config', { api_keys: [apiKey] });
   registerSecret(apiKey);
-  const { slack } = JSON.parse(readFileSync(join(ROOT, '.local-stack.json'), 'utf8'));
+  const { slack } = JSON.parse(
+    readFileSync(join(ROOT, '.local-stack', `stack-${new URL(stack.apiUrl).port}.json`), 'utf8'),
+  );
   registerSecret(slack.signing_secret);
   await control(stack.sandboxUrl, 'PUT', '/secrets/ngrok-event-streams-local', {
     secret_string: JSON.stringify({
@@ -382,6 +386,40 @@ describe('npm start: the local stack over HTTP', () => {
     );
   });
 
+  it("prints the API's URL as the one URL to call: not serverless offline's own server, the first build said", async () => {
+    await call('GET', '/openapi.json', { token: null });
+    // The functions' own JSON lines stay in the output, as they are.
+    await stack.waitForLine((line) => line.message === 'request' && line.status === 200);
+    const output = stack.output();
+    const banner = output.slice(output.indexOf('ngrok Event Streams API running at'));
+
+    expect(output).toContain('the first start takes about half a minute');
+    expect(output).not.toContain('Server ready:');
+    expect(output).not.toMatch(/^\s*[┌│└]/m);
+    expect(banner).toContain(`bearer token:     ${SAMPLE_TOKEN}`);
+    expect(banner).toContain('(from DEV_API_TOKEN)');
+    expect(banner).toContain('Ctrl-C stops everything.');
+  });
+
+  it('brings the sample stream back with `npm run sandbox:reset`, without a restart', async () => {
+    await call('DELETE', `/event-streams/${SAMPLE_STREAM}`);
+    const gone = await call('GET', `/event-streams/${SAMPLE_STREAM}`);
+    const reset = spawnSync(process.execPath, [join(ROOT, 'scripts', 'sandbox-reset.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: new URL(stack.apiUrl).port },
+      encoding: 'utf8',
+    });
+    // The reset restores the sandbox's config as started: this file's own key, again.
+    await control(stack.sandboxUrl, 'PATCH', '/config', { api_keys: [apiKey] });
+    const back = await call('GET', `/event-streams/${SAMPLE_STREAM}`);
+
+    expect(gone.status).toBe(404);
+    expect(reset.status).toBe(0);
+    expect(reset.stdout).toContain(`sample stream:    ${SAMPLE_STREAM}`);
+    expect(back.status).toBe(200);
+    expect(back.json.sampling_rate).toBe(1);
+  });
+
   it('logged no request at start-up, and prints how to send a Slack command', () => {
     expect(startupLines.filter((line) => line.message === 'request')).toEqual([]);
     expect(stack.output()).toContain('Slack command:    POST');
@@ -393,6 +431,8 @@ describe('npm start: the local stack over HTTP', () => {
     const slack = (...args: string[]) =>
       spawnSync(process.execPath, [join(ROOT, 'scripts', 'slack.ts'), ...args], {
         cwd: ROOT,
+        // The stack of this file, among others the suite may run in this folder.
+        env: { ...process.env, PORT: new URL(stack.apiUrl).port },
         encoding: 'utf8',
         timeout: 90_000,
       });
@@ -620,8 +660,8 @@ describe('npm start: the local stack over HTTP', () => {
       new Promise<[number, string]>((resolve) => {
         const child = spawnTracked(process.execPath, [join(ROOT, 'scripts', 'invoke.ts'), name], {
           cwd: ROOT,
-          // No SANDBOX_PORT: it finds the running stack's sandbox by itself.
-          env: { ...process.env, SANDBOX_PORT: '' },
+          // No SANDBOX_PORT: it finds the running stack's sandbox by itself, by its PORT.
+          env: { ...process.env, SANDBOX_PORT: '', PORT: new URL(stack.apiUrl).port },
         });
         let stdout = '';
         child.stdout?.on('data', (chunk) => {
@@ -765,12 +805,41 @@ describe('npm start with NGROK_API_KEY', () => {
       { NGROK_API_KEY: 'real-looking-key', NGROK_API_URL: upstream.url, DEV_API_TOKEN: token },
       ['--lambdaPort', String(otherLambdaPort)],
     );
+    const slackHelp = (port?: string) =>
+      spawnSync(process.execPath, [join(ROOT, 'scripts', 'slack.ts'), 'help'], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: port ?? '' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const mine = new URL(stack.apiUrl).port;
+    const theirs = new URL(other.apiUrl).port;
     try {
       const reply = await fetch(`${other.apiUrl}/event-streams`, {
         headers: { authorization: `Bearer ${token}` },
       });
       const lambdaListening = await listening(otherLambdaPort);
+      // Two stacks in one folder: each has its state; a command picks one by PORT.
+      const unnamed = slackHelp();
+      const named = slackHelp(mine);
+      const reset = spawnSync(process.execPath, [join(ROOT, 'scripts', 'sandbox-reset.ts')], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: theirs },
+        encoding: 'utf8',
+      });
       const stopped = await other.stop();
+      const afterStop = slackHelp();
+
+      expect(unnamed.status).toBe(1);
+      expect(unnamed.stderr).toMatch(/^Local stacks run in this folder on PORT \d+, \d+: set PORT/);
+      expect(unnamed.stderr).toContain(mine);
+      expect(unnamed.stderr).toContain(theirs);
+      expect(named.status).toBe(0);
+      expect(reset.status).toBe(1);
+      expect(reset.stderr).toContain('talks to the real ngrok API (NGROK_API_KEY)');
+      // Stopping the second leaves the first's state: the only stack now, found without PORT.
+      expect(afterStop.status).toBe(0);
+      expect(afterStop.stdout).toContain('/eventstreams');
 
       expect(reply.status).toBe(200);
       expect(other.output()).not.toMatch(/multiple/i);
@@ -899,7 +968,7 @@ describe('npm start, killed (SIGKILL: no handler of its own runs)', () => {
       recursive: true,
       force: true,
     });
-    const stateFile = join(ROOT, '.local-stack.json');
+    const stateFile = join(ROOT, '.local-stack', `stack-${new URL(stack.apiUrl).port}.json`);
     const state = parseJsonOrUndefined(
       existsSync(stateFile) ? readFileSync(stateFile, 'utf8') : '',
     );

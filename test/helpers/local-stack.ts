@@ -8,6 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { newCallerToken } from '../../lib/auth/tokens.ts';
 import { freePort } from '../../scripts/local-stack.ts';
 import { keepServiceLines } from './logs.ts';
 import { endTree, type LiveProcess, spawnTracked, treeProcesses } from './processes.ts';
@@ -59,6 +60,8 @@ export async function startLocalStack(
       PORT: String(port),
       SANDBOX_PORT: String(sandboxPort),
       SANDBOX_QUIET: '1',
+      // A token of the test's own: the user's kept token (.local-stack/token) is never touched.
+      DEV_API_TOKEN: newCallerToken(),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

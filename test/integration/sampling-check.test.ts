@@ -59,7 +59,8 @@ rules:
     expect(run.stdout).toContain(
       'note: 01:30 America/New_York occurs twice on 2027-11-07: set once, at the first (2027-11-07T05:30Z)',
     );
-    expect(run.stdout).toMatch(/enforce +rate\(15 minutes\) +rules east/);
+    expect(run.stdout).toMatch(/enforce +rate\(15 minutes\) +rule east\n/);
+    expect(run.stdout).toContain(`${file}: valid, 1 rule\n`);
   });
 
   it('exits 1 on an invalid policy, with the problems and their positions', () => {

@@ -2,7 +2,7 @@
  * `npm run secret:new`: a caller token, printed once, and the secret JSON that lets it in.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findCaller } from '../../lib/auth/tokens.ts';
@@ -79,6 +79,18 @@ describe('Script: npm run secret:new', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(stdout).toContain(`--secret-string file://${file}`);
     expect(stdout).not.toContain('2AbcKeyFromEnv');
+  });
+
+  it('--out into a folder that does not exist says so before printing any token (exit 2)', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'secret-')), 'missing', 'secret.json');
+
+    const refused = run('--name', 'ci', '--out', file);
+
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('does not exist');
+    expect(refused.stderr).toContain('No token was made');
+    expect(`${refused.stdout}${refused.stderr}`).not.toMatch(/nes_|at .+\.ts:\d+|ENOENT/);
+    expect(existsSync(file)).toBe(false);
   });
 
   it('--out leaves a placeholder key to fill in, and never overwrites a file without --force', () => {
