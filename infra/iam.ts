@@ -1,6 +1,6 @@
 /**
  * Least privilege per function: one IAM role each, holding only what its code uses. The table
- * below is the one place that says which function may do what (README "Permissions" shows it,
+ * below is the one place that says which function may do what (docs/operating.md "Permissions" shows it,
  * and test/e2e/package.test.ts checks the packaged template against its own copy of it).
  *
  * Roles are generated here rather than by a plugin: serverless-iam-roles-per-function, the one

@@ -1,5 +1,5 @@
 /**
- * The functions' configuration, from their environment (README "Configuration"). Read when
+ * The functions' configuration, from their environment (docs/operating.md "Configuration"). Read when
  * used, not at import, so that tests and `serverless offline` can set it per run.
  */
 const DEFAULT_SECRET_CACHE_SECONDS = 300;

@@ -106,6 +106,8 @@ try {
 }
 console.log(`HTTP ${answer.status} in ${elapsed} ms`);
 console.log(immediate && answer.ok ? render(immediate) : raw);
+// Slack shows only 200s to the user: anything else is a failure of the local stack.
+if (!answer.ok) process.exitCode = 1;
 
 if (answer.ok && /working on/i.test(immediate?.text ?? '')) {
   console.log('\nWaiting for the worker’s answer on the response_url…');

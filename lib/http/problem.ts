@@ -175,7 +175,7 @@ function fromMiddyError(error: {
 }
 
 /**
- * How an ngrok failure reaches the caller (README "HTTP API", status table): its validation errors
+ * How an ngrok failure reaches the caller (docs/http-api.md, status table): its validation errors
  * and 404 as they are, 429 with Retry-After, and everything that is the service's trouble, not
  * the caller's (a refused key, 5xx, a bad answer, no answer) as 502 or 504.
  */

@@ -22,7 +22,7 @@ import { SlackAnswer, SlashCommand } from '../schemas/slack.ts';
 
 type Json = Record<string, unknown>;
 
-/** Every error status of the API, and when it is given (the README's status table). */
+/** Every error status of the API, and when it is given (docs/http-api.md's status table). */
 export const ERROR_STATUSES: Record<number, string> = {
   400: 'A field is invalid (`errors` names each one), or ngrok refused the request (`error_code`, `operation_id`).',
   401: 'No `Authorization: Bearer` token, or an unknown one (`WWW-Authenticate: Bearer`).',

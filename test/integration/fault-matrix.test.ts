@@ -1,6 +1,6 @@
 /**
  * Every fault of ngrok and of Secrets Manager, on every route that uses them (the handlers
- * in-process, the faults injected in the sandbox): each gives the status the README's table
+ * in-process, the faults injected in the sandbox): each gives the status docs/http-api.md's table
  * documents, within the function's deadline, and a create is never made twice.
  */
 
