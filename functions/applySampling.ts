@@ -11,10 +11,23 @@ import { bundledPolicy } from '../lib/sampling/bundled.ts';
 import { Pacer, requestsPerMinute } from '../lib/sampling/pace.ts';
 import { applyPlan, governedStreams, planStream, summarize } from '../lib/sampling/run.ts';
 import { formatUtc } from '../lib/sampling/zone.ts';
-import { SamplingApplyBody } from '../lib/schemas/sampling-api.ts';
+import { SamplingAnswer, SamplingApplyBody } from '../lib/schemas/sampling-api.ts';
 
 export const handler = httpRoute(
-  { operation: 'applySampling', scope: 'write', body: SamplingApplyBody, bodyOptional: true },
+  {
+    method: 'POST',
+    path: '/sampling/apply',
+    operation: 'applySampling',
+    summary: 'Apply the sampling schedule now (only streams that differ are changed)',
+    auth: { bearer: 'write' },
+    body: SamplingApplyBody,
+    bodyOptional: true,
+    answer: {
+      status: 200,
+      description: 'Every stream set; each says changed or unchanged.',
+      schema: SamplingAnswer,
+    },
+  },
   async ({ body }, _event, context) => {
     const at = Date.now();
     const dryRun = body.dry_run ?? false;

@@ -8,10 +8,25 @@ import { apiBaseUrl, presentEventStream } from '../lib/http/links.ts';
 import { createdStreamId, recoverLostCreate } from '../lib/http/lost-create.ts';
 import { httpRoute, json } from '../lib/http/route.ts';
 import { withIdempotencyKey } from '../lib/idempotency/with-key.ts';
+import { EventStream } from '../lib/ngrok/schemas.ts';
 import { CreateEventStreamBody } from '../lib/schemas/event-streams-api.ts';
 
 export const handler = httpRoute(
-  { operation: 'createEventStream', scope: 'write', body: CreateEventStreamBody },
+  {
+    method: 'POST',
+    path: '/event-streams',
+    operation: 'createEventStream',
+    summary: 'Create an Event Stream',
+    auth: { bearer: 'write' },
+    body: CreateEventStreamBody,
+    idempotencyKey: true,
+    answer: {
+      status: 201,
+      description:
+        'The new stream; for a retry with the same `Idempotency-Key`, the first answer again (`Idempotent-Replayed: true`), or the stream a create whose answer was lost had made.',
+      schema: EventStream,
+    },
+  },
   withIdempotencyKey(
     { resourceOf: createdStreamId, recover: recoverLostCreate },
     async ({ body }, event, context) => {

@@ -4,7 +4,15 @@ import { httpRoute, noContent } from '../lib/http/route.ts';
 import { EventStreamPath } from '../lib/schemas/event-streams-api.ts';
 
 export const handler = httpRoute(
-  { operation: 'deleteEventStream', scope: 'write', path: EventStreamPath },
+  {
+    method: 'DELETE',
+    path: '/event-streams/{id}',
+    operation: 'deleteEventStream',
+    summary: 'Delete an Event Stream',
+    auth: { bearer: 'write' },
+    params: EventStreamPath,
+    answer: { status: 204, description: 'Deleted; no body.' },
+  },
   async ({ path }, _event, context) => {
     await changeEventStream(
       context,

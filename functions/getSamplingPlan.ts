@@ -8,10 +8,19 @@ import { bundledPolicy } from '../lib/sampling/bundled.ts';
 import { Pacer, requestsPerMinute } from '../lib/sampling/pace.ts';
 import { governedStreams, planStream, summarize } from '../lib/sampling/run.ts';
 import { formatUtc } from '../lib/sampling/zone.ts';
-import { SamplingPlanQuery } from '../lib/schemas/sampling-api.ts';
+import { SamplingAnswer, SamplingPlanQuery } from '../lib/schemas/sampling-api.ts';
 
 export const handler = httpRoute(
-  { operation: 'getSamplingPlan', scope: 'read', query: SamplingPlanQuery },
+  {
+    method: 'GET',
+    path: '/sampling/plan',
+    operation: 'getSamplingPlan',
+    summary:
+      'The sampling schedule at an instant: each governed stream, its current and desired rate, and its next change',
+    auth: { bearer: 'read' },
+    query: SamplingPlanQuery,
+    answer: { status: 200, description: 'The plan.', schema: SamplingAnswer },
+  },
   async ({ query }, _event, context) => {
     const at = query.at ?? Date.now();
     const streams = await callNgrok(context, async (ngrok, call) => {

@@ -7,4 +7,12 @@
 import { answerSlashCommand } from '../lib/slack/answer.ts';
 import { slackRoute } from '../lib/slack/route.ts';
 
-export const handler = slackRoute({ operation: 'slackCommand' }, answerSlashCommand);
+export const handler = slackRoute(
+  {
+    method: 'POST',
+    path: '/slack/commands',
+    operation: 'slackCommand',
+    summary: 'The /eventstreams Slack slash command (Slack calls it)',
+  },
+  answerSlashCommand,
+);

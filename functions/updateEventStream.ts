@@ -5,15 +5,20 @@
 import { changeEventStream } from '../lib/http/change.ts';
 import { apiBaseUrl, presentEventStream } from '../lib/http/links.ts';
 import { httpRoute, json } from '../lib/http/route.ts';
+import { EventStream } from '../lib/ngrok/schemas.ts';
 import { changedFields } from '../lib/observability/audit.ts';
 import { EventStreamPath, UpdateEventStreamBody } from '../lib/schemas/event-streams-api.ts';
 
 export const handler = httpRoute(
   {
+    method: 'PATCH',
+    path: '/event-streams/{id}',
     operation: 'updateEventStream',
-    scope: 'write',
-    path: EventStreamPath,
+    summary: 'Change an Event Stream: only the fields sent change',
+    auth: { bearer: 'write' },
+    params: EventStreamPath,
     body: UpdateEventStreamBody,
+    answer: { status: 200, description: 'The updated stream.', schema: EventStream },
   },
   async ({ path, body }, event, context) => {
     const stream = await changeEventStream(

@@ -6,8 +6,8 @@
  * JSON string body twice, adds a Content-Type where there was none, keeps the last of two
  * headers) and, under a burst, starts one worker per concurrent request until it runs out of
  * memory and answers 200 with a timeout's error. Here:
- * - routes are the service's (lib/openapi/document.ts, checked against serverless.yml); no route
- *   is 404 `{"message":"Not Found"}`;
+ * - routes are serverless.yml's httpApi events (scripts/routes.ts), as API Gateway's are; no
+ *   route is 404 `{"message":"Not Found"}`;
  * - the event is API Gateway's: the body as sent (base64 unless its type is text), duplicate
  *   headers and query parameters joined with commas, cookies apart, path parameters decoded, a
  *   unique `requestContext.requestId` (also the `apigw-requestid` header);
@@ -28,7 +28,7 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ROUTES } from '../lib/openapi/document.ts';
+import { serverlessRoutes } from './routes.ts';
 
 export const MAX_IN_FLIGHT = 4;
 const INTEGRATION_TIMEOUT_MS = 30_000;
@@ -50,14 +50,17 @@ export interface GatewayOptions {
   lambdaUrl: string;
   /** `<service>-<stage>-`: what serverless offline names the functions. */
   functionPrefix: string;
+  /** Where serverless.yml is (its httpApi events are the routes); default: the working folder. */
+  serviceDir?: string;
 }
 
-function routes(prefix: string): Route[] {
-  return ROUTES.map((route) => ({
-    method: route.method.toUpperCase(),
+/** API Gateway routes by serverless.yml's httpApi events: so does this stand-in. */
+function routes(prefix: string, serviceDir: string): Route[] {
+  return serverlessRoutes(serviceDir).map((route) => ({
+    method: route.method,
     template: route.path,
     segments: route.path.split('/').slice(1),
-    functionName: `${prefix}${route.operationId}`,
+    functionName: `${prefix}${route.function}`,
   }));
 }
 
@@ -222,7 +225,7 @@ function answer(response: ServerResponse, id: string, result: unknown) {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Server> {
-  const table = routes(options.functionPrefix);
+  const table = routes(options.functionPrefix, options.serviceDir ?? process.cwd());
   let inFlight = 0;
   const waiting: (() => void)[] = [];
   /** A place among the invocations in flight, in order; given up if `signal` aborts first. */

@@ -5,14 +5,18 @@
  * schemas give.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { openApiDocument } from '../lib/openapi/document.ts';
 import { policyJsonSchema } from '../lib/sampling/policy.ts';
+import { declaredRoutes } from './routes.ts';
 
 const root = new URL('..', import.meta.url);
 const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
+const routes = declaredRoutes(fileURLToPath(root), createRequire(import.meta.url));
 
 export const GENERATED: Record<string, unknown> = {
-  'openapi.json': openApiDocument(version),
+  'openapi.json': openApiDocument(version, routes),
   'sampling-schedule.schema.json': policyJsonSchema(),
 };
 

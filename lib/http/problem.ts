@@ -10,38 +10,84 @@ import {
   NgrokTimeoutError,
 } from '../ngrok/errors.ts';
 import { redact } from '../observability/redact.ts';
+import type { Problem } from '../schemas/problem.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-const TYPE_PREFIX = 'tag:ngrok-event-streams-automation,2026:problem:';
+export const PROBLEM_TYPE_PREFIX = 'tag:ngrok-event-streams-automation,2026:problem:';
+
+/**
+ * Every kind of problem this API answers, with its status and title: the one catalogue. The
+ * OpenAPI document lists them; an answer's `type` is PROBLEM_TYPE_PREFIX and its kind.
+ */
+export const PROBLEM_KINDS = {
+  'validation-failed': { status: 400, title: 'The request is not valid' },
+  'malformed-event': { status: 400, title: 'Not an API Gateway event' },
+  'upstream-validation-failed': { status: 400, title: 'ngrok refused the request' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  'not-found': { status: 404, title: 'Not found' },
+  'idempotency-key-in-flight': {
+    status: 409,
+    title: 'A request with this Idempotency-Key is still in flight',
+  },
+  'payload-too-large': { status: 413, title: 'Payload too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'malformed-json': { status: 422, title: 'The body is not valid JSON' },
+  'idempotency-key-reused': {
+    status: 422,
+    title: 'This Idempotency-Key was used for another request',
+  },
+  'rate-limited': { status: 429, title: 'Too many requests to the ngrok API' },
+  'internal-error': { status: 500, title: 'Internal error' },
+  'upstream-error': { status: 502, title: 'The ngrok API failed' },
+  'upstream-rejected-key': { status: 502, title: "ngrok refused this service's API key" },
+  'sampling-apply-incomplete': {
+    status: 502,
+    title: 'The sampling schedule was not applied to every stream',
+  },
+  'idempotency-unavailable': { status: 503, title: 'The Idempotency-Key could not be checked' },
+  'upstream-timeout': { status: 504, title: 'The ngrok API did not answer in time' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemKind = keyof typeof PROBLEM_KINDS;
 
 export interface FieldError {
-  /** Where: `body.sampling_rate`, `path.id`, `query.limit`. */
+  /** Where: `body.sampling_rate`, `path.id`, `query.limit`, `header.idempotency-key`. */
   field: string;
   message: string;
 }
 
-export interface ProblemFields {
+/** A problem as this service makes it: the wire's fields but `type` and `instance`, and more. */
+export type ProblemFields = Omit<Problem, 'type' | 'instance' | 'status' | 'title'> & {
   status: number;
-  /** A short slug for the kind of problem; `type` is built from it. */
-  kind: string;
   title: string;
-  detail: string;
-  errors?: FieldError[];
-  error_code?: string;
-  operation_id?: string;
+  /** The kind of problem; `type` is built from it. */
+  kind: ProblemKind;
   headers?: Record<string, string>;
   /** More members of the body (RFC 9457 extension members), e.g. the streams of an apply. */
   extensions?: Record<string, unknown>;
+};
+
+/** The fields of a problem of `kind`: its status and title from the catalogue. */
+export function problemFields(
+  kind: ProblemKind,
+  detail: string,
+  more: Omit<ProblemFields, 'kind' | 'status' | 'title' | 'detail'> = {},
+): ProblemFields {
+  return { kind, ...PROBLEM_KINDS[kind], detail, ...more };
 }
 
 /** An error that is already an answer to the caller. */
 export class HttpProblem extends Error {
   readonly problem: ProblemFields;
+  /** Why, for the operator's log line only (e.g. why a signature was refused). */
+  readonly note: string | undefined;
 
-  constructor(problem: ProblemFields, options?: ErrorOptions) {
+  constructor(problem: ProblemFields, options?: ErrorOptions & { note?: string }) {
     super(problem.detail, options);
     this.name = 'HttpProblem';
     this.problem = problem;
+    this.note = options?.note;
   }
 
   get status(): number {
@@ -49,73 +95,66 @@ export class HttpProblem extends Error {
   }
 }
 
-export const unauthorized = (detail: string) =>
-  new HttpProblem({
-    status: 401,
-    kind: 'unauthorized',
-    title: 'Unauthorized',
+/** A problem of `kind`, as an error to throw. */
+export function problem(
+  kind: ProblemKind,
+  detail: string,
+  more: Omit<ProblemFields, 'kind' | 'status' | 'title' | 'detail'> = {},
+  options?: ErrorOptions & { note?: string },
+): HttpProblem {
+  return new HttpProblem(problemFields(kind, detail, more), options);
+}
+
+export const unauthorized = (detail: string, note?: string) =>
+  problem(
+    'unauthorized',
     detail,
-    headers: { 'WWW-Authenticate': 'Bearer realm="ngrok-event-streams"' },
-  });
+    { headers: { 'WWW-Authenticate': 'Bearer realm="ngrok-event-streams"' } },
+    { note },
+  );
 
 export const forbidden = (scope: string) =>
-  new HttpProblem({
-    status: 403,
-    kind: 'forbidden',
-    title: 'Forbidden',
-    detail: `This token lacks the '${scope}' scope that this route needs.`,
+  problem('forbidden', `This token lacks the '${scope}' scope that this route needs.`, {
     headers: {
       'WWW-Authenticate': `Bearer realm="ngrok-event-streams", error="insufficient_scope", scope="${scope}"`,
     },
   });
 
 export const validationFailed = (errors: FieldError[]) =>
-  new HttpProblem({
-    status: 400,
-    kind: 'validation-failed',
-    title: 'The request is not valid',
-    detail: errors.map((error) => `${error.field} ${error.message}`).join('; '),
-    errors,
-  });
+  problem(
+    'validation-failed',
+    errors.map((error) => `${error.field} ${error.message}`).join('; '),
+    { errors },
+  );
 
 export const payloadTooLarge = (maxBytes: number) =>
-  new HttpProblem({
-    status: 413,
-    kind: 'payload-too-large',
-    title: 'Payload too large',
-    detail: `The body may be at most ${maxBytes} bytes.`,
-  });
+  problem('payload-too-large', `The body may be at most ${maxBytes} bytes.`);
+
+/** A body of another type than the route takes, e.g. "JSON in UTF-8, with Content-Type: application/json". */
+export const unsupportedMediaType = (expected: string) =>
+  problem('unsupported-media-type', `Send the body as ${expected}.`);
 
 /** The same Idempotency-Key came with another body (IETF draft, Stripe: 422). */
 export const idempotencyKeyReused = () =>
-  new HttpProblem({
-    status: 422,
-    kind: 'idempotency-key-reused',
-    title: 'This Idempotency-Key was used for another request',
-    detail:
-      'This Idempotency-Key was first sent with a different body. Send a new key for a new request.',
-  });
+  problem(
+    'idempotency-key-reused',
+    'This Idempotency-Key was first sent with a different body. Send a new key for a new request.',
+  );
 
 /** The first request with this key may still be acting: try again after `Retry-After`. */
 export const idempotencyKeyInFlight = (retryAfterSeconds: number) =>
-  new HttpProblem({
-    status: 409,
-    kind: 'idempotency-key-in-flight',
-    title: 'A request with this Idempotency-Key is still in flight',
-    detail: `A request with this Idempotency-Key is still being processed, or its outcome is not known yet. Try again in ${retryAfterSeconds} seconds: the retry answers as the first request did.`,
-    headers: { 'Retry-After': String(retryAfterSeconds) },
-  });
+  problem(
+    'idempotency-key-in-flight',
+    `A request with this Idempotency-Key is still being processed, or its outcome is not known yet. Try again in ${retryAfterSeconds} seconds: the retry answers as the first request did.`,
+    { headers: { 'Retry-After': String(retryAfterSeconds) } },
+  );
 
 /** The key could not be checked or claimed: nothing was done. */
 export const idempotencyUnavailable = (options?: ErrorOptions) =>
-  new HttpProblem(
-    {
-      status: 503,
-      kind: 'idempotency-unavailable',
-      title: 'The Idempotency-Key could not be checked',
-      detail: 'The Idempotency-Key could not be checked, so nothing was done. Try again.',
-      headers: { 'Retry-After': '1' },
-    },
+  problem(
+    'idempotency-unavailable',
+    'The Idempotency-Key could not be checked, so nothing was done. Try again.',
+    { headers: { 'Retry-After': '1' } },
     options,
   );
 
@@ -133,7 +172,7 @@ export function safeNgrokMessage(message: string, errorCode: string | undefined)
   return printable.replace(/\b(?:https?|wss?):\/\/[^\s'"<>]+/gi, 'the ngrok API');
 }
 
-/** Middy's own HTTP errors (`@middy/http-json-body-parser`): 415 and 422. */
+/** Middy's own HTTP errors (`@middy/http-json-body-parser`): 422 and forbidden keys. */
 function fromMiddyError(error: {
   statusCode: number;
   cause?: unknown;
@@ -143,33 +182,18 @@ function fromMiddyError(error: {
     // Valid JSON, but a key that could change an object's prototype: refused by name.
     const key = (error.cause as { data?: unknown } | undefined)?.data;
     const field = `body.${typeof key === 'string' ? key : '__proto__'}`;
-    return {
-      status: 400,
-      kind: 'validation-failed',
-      title: 'The request is not valid',
-      detail: `${field} is not allowed`,
+    return problemFields('validation-failed', `${field} is not allowed`, {
       errors: [{ field, message: 'is not allowed' }],
-    };
-  }
-  if (error.statusCode === 415) {
-    return {
-      status: 415,
-      kind: 'unsupported-media-type',
-      title: 'Unsupported media type',
-      detail: 'Send the body as JSON, with Content-Type: application/json.',
-    };
+    });
   }
   if (error.statusCode === 422) {
     const reason = (error.cause as { message?: unknown } | undefined)?.message;
-    return {
-      status: 422,
-      kind: 'malformed-json',
-      title: 'The body is not valid JSON',
-      detail:
-        typeof reason === 'string'
-          ? `The body is not valid JSON: ${reason}`
-          : 'The body is not valid JSON.',
-    };
+    return problemFields(
+      'malformed-json',
+      typeof reason === 'string'
+        ? `The body is not valid JSON: ${reason}`
+        : 'The body is not valid JSON.',
+    );
   }
   return undefined;
 }
@@ -181,86 +205,55 @@ function fromMiddyError(error: {
  */
 function fromNgrokError(error: NgrokError): ProblemFields {
   if (error instanceof NgrokTimeoutError) {
-    return {
-      status: 504,
-      kind: 'upstream-timeout',
-      title: 'The ngrok API did not answer in time',
-      detail: 'The ngrok API did not answer before the deadline. Try again.',
-    };
+    return problemFields(
+      'upstream-timeout',
+      'The ngrok API did not answer before the deadline. Try again.',
+    );
   }
   if (error instanceof NgrokInvalidIdError) {
-    return {
-      status: 400,
-      kind: 'validation-failed',
-      title: 'The request is not valid',
-      detail: 'The id is not a valid ngrok id.',
-    };
+    return problemFields('validation-failed', 'The id is not a valid ngrok id.');
   }
   if (!(error instanceof NgrokApiError)) {
-    return {
-      status: 502,
-      kind: 'upstream-error',
-      title: 'The ngrok API could not be reached',
-      detail:
-        'The ngrok API could not be reached or gave an answer that cannot be read. Try again.',
-    };
+    return problemFields(
+      'upstream-error',
+      'The ngrok API could not be reached or gave an answer that cannot be read. Try again.',
+    );
   }
   const upstream = { error_code: error.errorCode, operation_id: error.operationId };
   switch (error.status) {
     case 400:
-      return {
-        status: 400,
-        kind: 'upstream-validation-failed',
-        title: 'ngrok refused the request',
-        detail: safeNgrokMessage(error.ngrokMessage, error.errorCode),
-        ...upstream,
-      };
+      return problemFields(
+        'upstream-validation-failed',
+        safeNgrokMessage(error.ngrokMessage, error.errorCode),
+        upstream,
+      );
     case 404:
-      return {
-        status: 404,
-        kind: 'not-found',
-        title: 'Not found',
-        detail: 'No Event Stream has this id.',
-        ...upstream,
-      };
+      return problemFields('not-found', 'No Event Stream has this id.', upstream);
     case 429: {
       const retryAfter = error.retryAfterSeconds ?? 60;
-      return {
-        status: 429,
-        kind: 'rate-limited',
-        title: 'Too many requests to the ngrok API',
-        detail: `The ngrok API rate limit was reached. Try again in ${retryAfter} seconds.`,
-        headers: { 'Retry-After': String(retryAfter) },
-        ...upstream,
-      };
+      return problemFields(
+        'rate-limited',
+        `The ngrok API rate limit was reached. Try again in ${retryAfter} seconds.`,
+        { headers: { 'Retry-After': String(retryAfter) }, ...upstream },
+      );
     }
     case 401:
     case 403:
-      return {
-        status: 502,
-        kind: 'upstream-rejected-key',
-        title: "ngrok refused this service's API key",
-        detail:
-          "ngrok refused this service's API key. The operator must update the key in the service's secret.",
-        ...upstream,
-      };
+      return problemFields(
+        'upstream-rejected-key',
+        "ngrok refused this service's API key. The operator must update the key in the service's secret.",
+        upstream,
+      );
     default:
-      return {
-        status: 502,
-        kind: 'upstream-error',
-        title: 'The ngrok API failed',
-        detail: `The ngrok API answered HTTP ${error.status}. Try again.`,
-        ...upstream,
-      };
+      return problemFields(
+        'upstream-error',
+        `The ngrok API answered HTTP ${error.status}. Try again.`,
+        upstream,
+      );
   }
 }
 
-const INTERNAL: ProblemFields = {
-  status: 500,
-  kind: 'internal-error',
-  title: 'Internal error',
-  detail: 'The service failed. Its logs say why.',
-};
+const INTERNAL = problemFields('internal-error', 'The service failed. Its logs say why.');
 
 /** Any error as the problem the caller sees. */
 export function problemOf(error: unknown): ProblemFields {
@@ -272,14 +265,6 @@ export function problemOf(error: unknown): ProblemFields {
       error as { statusCode: number; cause?: unknown; message?: string },
     );
     if (known) return known;
-    if (statusCode < 500) {
-      return {
-        status: statusCode,
-        kind: 'client-error',
-        title: 'Request refused',
-        detail: String((error as Error).message),
-      };
-    }
   }
   return INTERNAL;
 }
@@ -290,7 +275,12 @@ export function problemResponse(
   instance?: string,
 ): APIGatewayProxyStructuredResultV2 {
   const { headers, kind, status, title, detail, extensions, ...extra } = problem;
-  const body: Record<string, unknown> = { type: `${TYPE_PREFIX}${kind}`, title, status, detail };
+  const body: Record<string, unknown> = {
+    type: `${PROBLEM_TYPE_PREFIX}${kind}`,
+    title,
+    status,
+    detail,
+  };
   if (instance) body.instance = instance;
   for (const [key, value] of Object.entries(extra)) if (value !== undefined) body[key] = value;
   for (const [key, value] of Object.entries(extensions ?? {}))

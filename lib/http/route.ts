@@ -1,10 +1,11 @@
 /**
  * One HTTP API route as a middy chain, in the order every route needs:
  * metrics → Lambda context in the logs → the request line → problem+json errors → header
- * normalisation → a bearer token → the service's secret → the caller and its scope → body size
- * limit → JSON body → zod validation → the operation.
- * Function files name the route's operation, scope, schemas and ngrok calls; the mechanism
- * lives here once.
+ * normalisation → its authentication (a bearer token, the service's secret, the caller and its
+ * scope; or the body's size, the secret and the sender's signature on the raw body; or none) →
+ * body size limit → JSON body → zod validation → the operation.
+ * Function files declare the route (method, path, operation, auth, schemas, answer) and make its
+ * ngrok calls; the mechanism lives here once.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -19,6 +20,7 @@ import { jsonBody } from '../middleware/json-body.ts';
 import { problemDetails } from '../middleware/problem-details.ts';
 import { requestLog } from '../middleware/request-log.ts';
 import { serviceSecret } from '../middleware/service-secret.ts';
+import { type SignatureScheme, signedBody } from '../middleware/signed-body.ts';
 import type { ApiContext, ApiInternal, ApiMiddleware } from '../middleware/types.ts';
 import { validateInput } from '../middleware/validate-input.ts';
 import { logger } from '../observability/logger.ts';
@@ -29,16 +31,49 @@ export const MAX_BODY_BYTES = 16 * 1024;
 
 type Infer<S> = S extends z.ZodMiniType ? z.infer<S> : undefined;
 
-export interface RouteSpec<P, Q, B> {
-  /** Names the route in metrics (dimension `operation`), e.g. `getEventStream`. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Who may call a route: a bearer token with a scope, a sender's signature, or anyone. */
+export type RouteAuth = { bearer: Scope } | { signature: SignatureScheme } | 'none';
+
+/**
+ * A route as its function file declares it, once: what API Gateway routes to it, who may call
+ * it, what it takes and what it answers. The OpenAPI document, the local API Gateway's check
+ * against serverless.yml and the tests' route tables all read it (scripts/routes.ts).
+ */
+export interface RouteDeclaration {
+  method: HttpMethod;
+  /** API Gateway's path template, e.g. `/event-streams/{id}`. */
+  path: string;
+  /** Names the route in metrics (dimension `operation`) and the OpenAPI operationId. */
   operation: string;
-  /** The scope a caller's token needs; `none` for a public route (no token, no secret). */
-  scope: Scope | 'none';
-  path?: P;
-  query?: Q;
-  body?: B;
+  summary: string;
+  auth: RouteAuth;
+  /** zod schemas of the path parameters, the query string and the body. */
+  params?: z.ZodMiniType;
+  query?: z.ZodMiniType;
+  body?: z.ZodMiniType;
   /** A request without a body reads as `{}`. */
   bodyOptional?: boolean;
+  /** The body's media type, when it is not JSON. */
+  bodyType?: string;
+  answer: { status: number; description: string; schema?: z.ZodMiniType };
+  /** Takes an `Idempotency-Key` (lib/idempotency/with-key.ts). */
+  idempotencyKey?: boolean;
+  /** Its error statuses, when not those its auth and input give (a Slack route answers in Slack). */
+  errorStatuses?: readonly number[];
+}
+
+/** A function's handler, with the route it serves. */
+export type RouteHandler<H> = H & { route: RouteDeclaration };
+
+type Schema = z.ZodMiniType | undefined;
+
+export interface RouteSpec<P extends Schema, Q extends Schema, B extends Schema>
+  extends RouteDeclaration {
+  params?: P;
+  query?: Q;
+  body?: B;
 }
 
 export interface RouteInput<P, Q, B> {
@@ -77,26 +112,38 @@ export function apiChain(operation: string, errors: ApiMiddleware) {
   );
 }
 
+/** The handler of a route, carrying its declaration. */
+export function declared<H extends object>(handler: H, route: RouteDeclaration): RouteHandler<H> {
+  return Object.assign(handler, { route });
+}
+
 export function httpRoute<
   P extends z.ZodMiniType | undefined = undefined,
   Q extends z.ZodMiniType | undefined = undefined,
   B extends z.ZodMiniType | undefined = undefined,
 >(spec: RouteSpec<P, Q, B>, operation: Operation<P, Q, B>) {
   const chain = apiChain(spec.operation, problemDetails());
-  if (spec.scope !== 'none') {
+  const limit = bodyLimit({ maxBytes: MAX_BODY_BYTES });
+  if (spec.auth === 'none') {
+    if (spec.body !== undefined) chain.use(limit);
+  } else if ('bearer' in spec.auth) {
+    // The token first: nobody without one gets anything, not even a 413.
     chain
       .use(bearerToken())
       .use(serviceSecret())
-      .use(authorize({ scope: spec.scope }));
+      .use(authorize({ scope: spec.auth.bearer }));
+    if (spec.body !== undefined) chain.use(limit);
+  } else {
+    // A signature is checked over the body: its size first.
+    chain.use(limit).use(serviceSecret()).use(signedBody(spec.auth.signature));
   }
-  if (spec.body !== undefined) {
-    chain
-      .use(bodyLimit({ maxBytes: MAX_BODY_BYTES }))
-      .use(jsonBody({ optional: spec.bodyOptional }));
-  }
-  chain.use(validateInput({ path: spec.path, query: spec.query, body: spec.body }));
-  return chain.handler((event, context) =>
-    operation(context.input as RouteInput<P, Q, B>, event, context),
+  if (spec.body !== undefined) chain.use(jsonBody({ optional: spec.bodyOptional }));
+  chain.use(validateInput({ path: spec.params, query: spec.query, body: spec.body }));
+  return declared(
+    chain.handler((event, context) =>
+      operation(context.input as RouteInput<P, Q, B>, event, context),
+    ),
+    spec,
   );
 }
 

@@ -3,7 +3,7 @@
  * reads it: API Gateway never sends one, but a misconfigured integration or a hand-made
  * `invoke` can, and no such event may reach ngrok.
  */
-import { HttpProblem } from '../http/problem.ts';
+import { problem } from '../http/problem.ts';
 import type { ApiMiddleware, ApiRequest } from './types.ts';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -34,13 +34,10 @@ export function isApiGatewayV2Event(event: unknown): boolean {
 export function apiGatewayEvent(): ApiMiddleware {
   const apiGatewayEventBefore = (request: ApiRequest) => {
     if (!isApiGatewayV2Event(request.event)) {
-      throw new HttpProblem({
-        status: 400,
-        kind: 'malformed-event',
-        title: 'Not an API Gateway event',
-        detail:
-          'The function was invoked with an event that is not an API Gateway HTTP API (payload 2.0) request.',
-      });
+      throw problem(
+        'malformed-event',
+        'The function was invoked with an event that is not an API Gateway HTTP API (payload 2.0) request.',
+      );
     }
   };
   return { before: apiGatewayEventBefore };

@@ -5,7 +5,7 @@
  * a key like `__proto__` refused by name). With `optional`, no body at all reads as `{}`.
  */
 import httpJsonBodyParser from '@middy/http-json-body-parser';
-import { HttpProblem } from '../http/problem.ts';
+import { unsupportedMediaType } from '../http/problem.ts';
 import type { ApiMiddleware, ApiRequest } from './types.ts';
 
 /** Whether a Content-Type header says JSON in UTF-8 (RFC 9110 §8.3: type/subtype *( OWS ";" OWS parameter )). */
@@ -26,14 +26,6 @@ export function isJsonUtf8(contentType: string | undefined): boolean {
   return true;
 }
 
-const unsupportedMediaType = () =>
-  new HttpProblem({
-    status: 415,
-    kind: 'unsupported-media-type',
-    title: 'Unsupported media type',
-    detail: 'Send the body as JSON in UTF-8, with Content-Type: application/json.',
-  });
-
 export function jsonBody({ optional = false } = {}): ApiMiddleware {
   const parser = httpJsonBodyParser({ disableContentTypeCheck: true });
   const jsonBodyBefore = (request: ApiRequest) => {
@@ -42,7 +34,8 @@ export function jsonBody({ optional = false } = {}): ApiMiddleware {
       (request.event as { body: unknown }).body = {};
       return;
     }
-    if (!isJsonUtf8(headers?.['content-type'])) throw unsupportedMediaType();
+    if (!isJsonUtf8(headers?.['content-type']))
+      throw unsupportedMediaType('JSON in UTF-8, with Content-Type: application/json');
     return parser.before?.(request as never);
   };
   return { before: jsonBodyBefore };

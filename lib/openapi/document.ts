@@ -1,23 +1,18 @@
 /**
- * The OpenAPI 3.1 document of the HTTP API, generated from the same zod schemas the functions
- * validate with (zod's JSON Schema output is draft 2020-12, which OpenAPI 3.1 uses). `npm run
- * openapi` writes it to openapi.json, which `GET /openapi.json` serves; a test fails when the
- * two disagree. Not shipped in any function: only its output is.
+ * The OpenAPI 3.1 document of the HTTP API, made from the routes the function files declare
+ * (scripts/routes.ts) and the same zod schemas the functions validate with (zod's JSON Schema
+ * output is draft 2020-12, which OpenAPI 3.1 uses), and the problem catalogue. `npm run generate`
+ * writes it to openapi.json, which `GET /openapi.json` serves; a test fails when the two
+ * disagree. Not shipped in any function: only its output is.
  */
 import * as z from 'zod/mini';
+import { PROBLEM_KINDS, PROBLEM_TYPE_PREFIX } from '../http/problem.ts';
+import type { RouteDeclaration } from '../http/route.ts';
 import { EventStream, EventStreamList } from '../ngrok/schemas.ts';
-import {
-  EventDestinationListAnswer,
-  EventDestinationListQuery,
-} from '../schemas/event-destinations-api.ts';
-import {
-  CreateEventStreamBody,
-  EventStreamListQuery,
-  EventStreamPath,
-  UpdateEventStreamBody,
-} from '../schemas/event-streams-api.ts';
+import { EventDestinationListAnswer } from '../schemas/event-destinations-api.ts';
+import { CreateEventStreamBody, UpdateEventStreamBody } from '../schemas/event-streams-api.ts';
 import { Problem } from '../schemas/problem.ts';
-import { SamplingAnswer, SamplingApplyBody, SamplingPlanQuery } from '../schemas/sampling-api.ts';
+import { SamplingAnswer, SamplingApplyBody } from '../schemas/sampling-api.ts';
 import { SlackAnswer, SlashCommand } from '../schemas/slack.ts';
 
 type Json = Record<string, unknown>;
@@ -39,166 +34,43 @@ export const ERROR_STATUSES: Record<number, string> = {
   504: "ngrok did not answer before the function's deadline.",
 };
 
-interface RouteDoc {
-  method: 'get' | 'post' | 'patch' | 'delete';
-  path: string;
-  operationId: string;
-  summary: string;
-  /** `slack`: no token, Slack's signature (X-Slack-Signature) instead. */
-  scope: 'read' | 'write' | 'none' | 'slack';
-  pathSchema?: z.ZodMiniType;
-  query?: z.ZodMiniType;
-  body?: string;
-  bodyOptional?: boolean;
-  /** The body's media type, if not JSON. */
-  bodyType?: string;
-  success: { status: number; description: string; schema?: string };
-  /** Takes an `Idempotency-Key` (lib/idempotency/with-key.ts). */
-  idempotencyKey?: boolean;
-}
-
-/** The routes, as serverless.yml declares them (a test checks the two agree). */
-export const ROUTES: readonly RouteDoc[] = [
-  {
-    method: 'post',
-    path: '/event-streams',
-    operationId: 'createEventStream',
-    summary: 'Create an Event Stream',
-    scope: 'write',
-    body: 'CreateEventStreamBody',
-    idempotencyKey: true,
-    success: {
-      status: 201,
-      description:
-        'The new stream; for a retry with the same `Idempotency-Key`, the first answer again (`Idempotent-Replayed: true`), or the stream a create whose answer was lost had made.',
-      schema: 'EventStream',
-    },
-  },
-  {
-    method: 'get',
-    path: '/event-streams',
-    operationId: 'listEventStreams',
-    summary: 'List Event Streams: one page, newest first',
-    scope: 'read',
-    query: EventStreamListQuery,
-    success: {
-      status: 200,
-      description: 'One page; follow `next_page_uri` (null on the last page).',
-      schema: 'EventStreamList',
-    },
-  },
-  {
-    method: 'get',
-    path: '/event-streams/{id}',
-    operationId: 'getEventStream',
-    summary: 'Get an Event Stream',
-    scope: 'read',
-    pathSchema: EventStreamPath,
-    success: { status: 200, description: 'The stream.', schema: 'EventStream' },
-  },
-  {
-    method: 'patch',
-    path: '/event-streams/{id}',
-    operationId: 'updateEventStream',
-    summary: 'Change an Event Stream: only the fields sent change',
-    scope: 'write',
-    pathSchema: EventStreamPath,
-    body: 'UpdateEventStreamBody',
-    success: { status: 200, description: 'The updated stream.', schema: 'EventStream' },
-  },
-  {
-    method: 'delete',
-    path: '/event-streams/{id}',
-    operationId: 'deleteEventStream',
-    summary: 'Delete an Event Stream',
-    scope: 'write',
-    pathSchema: EventStreamPath,
-    success: { status: 204, description: 'Deleted; no body.' },
-  },
-  {
-    method: 'get',
-    path: '/event-destinations',
-    operationId: 'listEventDestinations',
-    summary: 'List Event Destinations (the ed_… ids a create needs): one page, newest first',
-    scope: 'read',
-    query: EventDestinationListQuery,
-    success: {
-      status: 200,
-      description: 'One page; follow `next_page_uri` (null on the last page).',
-      schema: 'EventDestinationList',
-    },
-  },
-  {
-    method: 'get',
-    path: '/sampling/plan',
-    operationId: 'getSamplingPlan',
-    summary:
-      'The sampling schedule at an instant: each governed stream, its current and desired rate, and its next change',
-    scope: 'read',
-    query: SamplingPlanQuery,
-    success: { status: 200, description: 'The plan.', schema: 'SamplingAnswer' },
-  },
-  {
-    method: 'post',
-    path: '/sampling/apply',
-    operationId: 'applySampling',
-    summary: 'Apply the sampling schedule now (only streams that differ are changed)',
-    scope: 'write',
-    body: 'SamplingApplyBody',
-    bodyOptional: true,
-    success: {
-      status: 200,
-      description: 'Every stream set; each says changed or unchanged.',
-      schema: 'SamplingAnswer',
-    },
-  },
-  {
-    method: 'post',
-    path: '/slack/commands',
-    operationId: 'slackCommand',
-    summary: 'The /eventstreams Slack slash command (Slack calls it)',
-    scope: 'slack',
-    body: 'SlashCommand',
-    bodyType: 'application/x-www-form-urlencoded',
-    success: {
-      status: 200,
-      description:
-        'A Slack message, within 3 s; a longer command is acknowledged and its result posted to the response_url.',
-      schema: 'SlackAnswer',
-    },
-  },
-  {
-    method: 'get',
-    path: '/openapi.json',
-    operationId: 'getOpenApi',
-    summary: 'This document',
-    scope: 'none',
-    success: { status: 200, description: 'The OpenAPI 3.1 document of this API.' },
-  },
-];
-
-/** Which error statuses a route can give, from what it takes in. */
-export function errorStatuses(route: RouteDoc): number[] {
-  if (route.scope === 'none') return [];
-  // Slack's errors after its signature are answered as Slack messages (200).
-  if (route.scope === 'slack') return [400, 401, 413, 415];
-  const statuses = new Set([401, 403, 429, 500, 502, 504]);
+/** Which error statuses a route can give, from who may call it and what it takes in. */
+export function errorStatuses(route: RouteDeclaration): number[] {
+  if (route.errorStatuses) return [...route.errorStatuses].sort((a, b) => a - b);
+  if (route.auth === 'none') return [];
+  const statuses = new Set(
+    'bearer' in route.auth ? [401, 403, 429, 500, 502, 504] : [401, 429, 500, 502, 504],
+  );
   if (route.body) for (const status of [400, 413, 415, 422]) statuses.add(status);
-  if (route.pathSchema) for (const status of [400, 404]) statuses.add(status);
+  if (route.params) for (const status of [400, 404]) statuses.add(status);
   if (route.query) statuses.add(400);
   if (route.idempotencyKey) for (const status of [400, 409, 422, 503]) statuses.add(status);
   return [...statuses].sort((a, b) => a - b);
 }
+
+/** The schemas the document names (components.schemas); any other is written in place. */
+const NAMED_SCHEMAS: [string, z.ZodMiniType, 'input' | 'output'][] = [
+  ['CreateEventStreamBody', CreateEventStreamBody, 'input'],
+  ['UpdateEventStreamBody', UpdateEventStreamBody, 'input'],
+  ['EventStream', EventStream, 'output'],
+  ['EventStreamList', EventStreamList, 'output'],
+  ['EventDestinationList', EventDestinationListAnswer, 'output'],
+  ['SamplingApplyBody', SamplingApplyBody, 'input'],
+  ['SamplingAnswer', SamplingAnswer, 'output'],
+  ['SlashCommand', SlashCommand, 'input'],
+  ['SlackAnswer', SlackAnswer, 'output'],
+  ['Problem', Problem, 'output'],
+];
 
 function schemaOf(schema: z.ZodMiniType, io: 'input' | 'output'): Json {
   const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io }) as Json;
   return json;
 }
 
-function parameters(route: RouteDoc): Json[] {
+function parameters(route: RouteDeclaration): Json[] {
   const found: Json[] = [];
   for (const [where, schema] of [
-    ['path', route.pathSchema],
+    ['path', route.params],
     ['query', route.query],
   ] as const) {
     if (!schema) continue;
@@ -217,15 +89,42 @@ function parameters(route: RouteDoc): Json[] {
       });
     }
   }
+  if (route.idempotencyKey) {
+    found.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description:
+        "Makes a retry safe: the caller's own key for this request (1 to 255 visible ASCII characters, bare or as the IETF draft's quoted string; a UUID is a good one), kept 24 hours. A retry with the same key and body answers as the first request did, without doing it again; with another body, 422; while the first is in flight, 409 with Retry-After. If the first request's answer was lost, the retry finds the stream it made instead of making another.",
+      // 255 characters, and the two quotes of the draft's form.
+      schema: { type: 'string', minLength: 1, maxLength: 257 },
+    });
+  }
   return found;
 }
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+/** A schema by its name in components, or written in place. */
+function schemaRef(schema: z.ZodMiniType, io: 'input' | 'output'): Json {
+  const named = NAMED_SCHEMAS.find(([, each]) => each === schema);
+  return named ? { $ref: `#/components/schemas/${named[0]}` } : schemaOf(schema, io);
+}
 
-function operation(route: RouteDoc): Json {
+function authDoc(route: RouteDeclaration): Json {
+  if (route.auth === 'none') return { security: [], description: 'No token needed.' };
+  if ('signature' in route.auth) {
+    return { security: [], description: route.auth.signature.description };
+  }
+  return {
+    security: [{ bearer: [] }],
+    description: `Needs a token with the \`${route.auth.bearer}\` scope.`,
+    'x-required-scope': route.auth.bearer,
+  };
+}
+
+function operation(route: RouteDeclaration): Json {
   const responses: Json = {
-    [route.success.status]: {
-      description: route.success.description,
+    [route.answer.status]: {
+      description: route.answer.description,
       headers: {
         'x-request-id': { $ref: '#/components/headers/RequestId' },
         ...(route.idempotencyKey
@@ -238,50 +137,27 @@ function operation(route: RouteDoc): Json {
             }
           : {}),
       },
-      ...(route.success.schema
-        ? { content: { 'application/json': { schema: ref(route.success.schema) } } }
-        : route.operationId === 'getOpenApi'
-          ? { content: { 'application/json': { schema: { type: 'object' } } } }
-          : {}),
+      ...(route.answer.schema
+        ? { content: { 'application/json': { schema: schemaRef(route.answer.schema, 'output') } } }
+        : {}),
     },
   };
   for (const status of errorStatuses(route)) {
     responses[status] = { $ref: `#/components/responses/Problem${status}` };
   }
   const params = parameters(route);
-  if (route.idempotencyKey) {
-    params.push({
-      name: 'Idempotency-Key',
-      in: 'header',
-      required: false,
-      description:
-        "Makes a retry safe: the caller's own key for this request (1 to 255 visible ASCII characters, bare or as the IETF draft's quoted string; a UUID is a good one), kept 24 hours. A retry with the same key and body answers as the first request did, without doing it again; with another body, 422; while the first is in flight, 409 with Retry-After. If the first request's answer was lost, the retry finds the stream it made instead of making another.",
-      // 255 characters, and the two quotes of the draft's form.
-      schema: { type: 'string', minLength: 1, maxLength: 257 },
-    });
-  }
   return {
-    operationId: route.operationId,
+    operationId: route.operation,
     summary: route.summary,
-    ...(route.scope === 'none'
-      ? { security: [], description: 'No token needed.' }
-      : route.scope === 'slack'
-        ? {
-            security: [],
-            description:
-              "No token: Slack's request signature (X-Slack-Signature, X-Slack-Request-Timestamp; v0 HMAC-SHA256 with the app's signing secret) instead.",
-          }
-        : {
-            security: [{ bearer: [] }],
-            description: `Needs a token with the \`${route.scope}\` scope.`,
-            'x-required-scope': route.scope,
-          }),
+    ...authDoc(route),
     ...(params.length ? { parameters: params } : {}),
     ...(route.body
       ? {
           requestBody: {
             required: !route.bodyOptional,
-            content: { [route.bodyType ?? 'application/json']: { schema: ref(route.body) } },
+            content: {
+              [route.bodyType ?? 'application/json']: { schema: schemaRef(route.body, 'input') },
+            },
           },
         }
       : {}),
@@ -289,15 +165,18 @@ function operation(route: RouteDoc): Json {
   };
 }
 
-export function openApiDocument(version: string): Json {
+export function openApiDocument(version: string, routes: readonly RouteDeclaration[]): Json {
   const paths: Record<string, Json> = {};
-  for (const route of ROUTES) {
-    paths[route.path] = { ...paths[route.path], [route.method]: operation(route) };
+  for (const route of routes) {
+    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation(route) };
   }
   const problemResponses: Json = {};
   for (const [status, description] of Object.entries(ERROR_STATUSES)) {
+    const kinds = Object.entries(PROBLEM_KINDS)
+      .filter(([, kind]) => String(kind.status) === status)
+      .map(([kind]) => `\`${kind}\``);
     problemResponses[`Problem${status}`] = {
-      description,
+      description: `${description} Kinds (\`type\` is ${PROBLEM_TYPE_PREFIX}<kind>): ${kinds.join(', ')}.`,
       headers: {
         'x-request-id': { $ref: '#/components/headers/RequestId' },
         ...(status === '429' || status === '409' || status === '503'
@@ -312,7 +191,7 @@ export function openApiDocument(version: string): Json {
             }
           : {}),
       },
-      content: { 'application/problem+json': { schema: ref('Problem') } },
+      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
     };
   }
   return {
@@ -342,18 +221,9 @@ export function openApiDocument(version: string): Json {
         },
       },
       responses: problemResponses,
-      schemas: {
-        CreateEventStreamBody: schemaOf(CreateEventStreamBody, 'input'),
-        UpdateEventStreamBody: schemaOf(UpdateEventStreamBody, 'input'),
-        EventStream: schemaOf(EventStream, 'output'),
-        EventStreamList: schemaOf(EventStreamList, 'output'),
-        EventDestinationList: schemaOf(EventDestinationListAnswer, 'output'),
-        SamplingApplyBody: schemaOf(SamplingApplyBody, 'input'),
-        SamplingAnswer: schemaOf(SamplingAnswer, 'output'),
-        SlashCommand: schemaOf(SlashCommand, 'input'),
-        SlackAnswer: schemaOf(SlackAnswer, 'output'),
-        Problem: schemaOf(Problem, 'output'),
-      },
+      schemas: Object.fromEntries(
+        NAMED_SCHEMAS.map(([name, schema, io]) => [name, schemaOf(schema, io)]),
+      ),
     },
   };
 }

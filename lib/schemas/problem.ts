@@ -3,15 +3,12 @@
  * OpenAPI document and for tests that check answers against it. lib/http/problem.ts makes them.
  */
 import * as z from 'zod/mini';
+import { PROBLEM_KINDS, PROBLEM_TYPE_PREFIX } from '../http/problem.ts';
 
 export const Problem = z.object({
   type: z
-    .string()
-    .check(
-      z.describe(
-        'tag:ngrok-event-streams-automation,2026:problem:<kind>, e.g. …:validation-failed',
-      ),
-    ),
+    .enum(Object.keys(PROBLEM_KINDS).map((kind) => `${PROBLEM_TYPE_PREFIX}${kind}`))
+    .check(z.describe('The kind of problem: the prefix and one kind of the catalogue.')),
   title: z.string().check(z.describe('A short summary of the kind of problem.')),
   status: z.int().check(z.describe('The HTTP status, as in the response.')),
   detail: z.string().check(z.describe('What went wrong with this request, and what to do.')),

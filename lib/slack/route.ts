@@ -5,17 +5,18 @@
  * form body (`@middy/http-urlencode-body-parser`) → the payload checked with zod, its workspace
  * allowed and its `response_url` on an allowed origin → the command.
  */
-import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { HttpProblem, problemOf, problemResponse } from '../http/problem.ts';
-import { apiChain, json, MAX_BODY_BYTES } from '../http/route.ts';
+import { problem, problemResponse } from '../http/problem.ts';
+import { apiChain, declared, json, MAX_BODY_BYTES, type RouteDeclaration } from '../http/route.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
+import { formBody } from '../middleware/form-body.ts';
+import { recordProblem } from '../middleware/problem-details.ts';
 import { serviceSecret } from '../middleware/service-secret.ts';
+import { signedBody } from '../middleware/signed-body.ts';
 import type { ApiContext, ApiMiddleware, ApiRequest } from '../middleware/types.ts';
-import { SlashCommand } from '../schemas/slack.ts';
+import { SlackAnswer, SlashCommand } from '../schemas/slack.ts';
 import { failureMessage, refusalMessage, type SlackMessage } from './messages.ts';
 import { isAllowedResponseUrl } from './response-url.ts';
-import { verifySlackSignature } from './signature.ts';
+import { slackSignatureScheme } from './signature.ts';
 
 export { SlashCommand };
 
@@ -25,59 +26,16 @@ export interface SlackContext extends ApiContext {
   refusal?: SlackMessage;
 }
 
-/** One refusal for every way a request can fail to be Slack's: the reason goes to the log only. */
-function notFromSlack(reason: string): HttpProblem {
-  const problem = new HttpProblem({
-    status: 401,
-    kind: 'unauthorized',
-    title: 'Unauthorized',
-    detail: 'The request is not signed by Slack.',
-  });
-  (problem as HttpProblem & { reason?: string }).reason = reason;
-  return problem;
-}
-
-function rawBytes(event: APIGatewayProxyEventV2): Buffer {
-  const body = event.body ?? '';
-  return event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
-}
-
-/** Slack's signature, checked on the bytes as sent, before the body is parsed. */
-function slackSignature(): ApiMiddleware {
-  const slackSignatureBefore = (request: ApiRequest) => {
-    const { headers } = request.event;
-    const verdict = verifySlackSignature({
-      signingSecret: request.context.serviceSecret.slack?.signing_secret,
-      timestamp: headers?.['x-slack-request-timestamp'],
-      signature: headers?.['x-slack-signature'],
-      rawBody: rawBytes(request.event),
-      now: Date.now(),
-    });
-    if (!verdict.ok) throw notFromSlack(verdict.reason);
-  };
-  return { before: slackSignatureBefore };
-}
-
 /** The payload, its workspace, and where it wants the answer. */
 function slackPayload(): ApiMiddleware {
   const slackPayloadBefore = (request: ApiRequest) => {
     const parsed = SlashCommand.safeParse(request.event.body);
     if (!parsed.success) {
-      throw new HttpProblem({
-        status: 400,
-        kind: 'validation-failed',
-        title: 'The request is not valid',
-        detail: 'The body is not a Slack slash command.',
-      });
+      throw problem('validation-failed', 'The body is not a Slack slash command.');
     }
     const payload = parsed.data;
     if (!isAllowedResponseUrl(payload.response_url)) {
-      throw new HttpProblem({
-        status: 400,
-        kind: 'validation-failed',
-        title: 'The request is not valid',
-        detail: 'The response_url is not a Slack URL.',
-      });
+      throw problem('validation-failed', 'The response_url is not a Slack URL.');
     }
     const context = request.context as SlackContext;
     context.callerName = `slack:${payload.team_id}:${payload.user_id}`;
@@ -98,23 +56,22 @@ function slackPayload(): ApiMiddleware {
 function slackErrors(): ApiMiddleware {
   const slackErrorsOnError = (request: ApiRequest) => {
     if (request.response !== undefined && request.response !== null) return;
-    const problem = problemOf(request.error);
-    const { record } = request.context;
-    record.problem = problem;
-    const reason = (request.error as { reason?: unknown } | null)?.reason;
-    if (typeof reason === 'string') record.note = reason;
-    if (problem.status >= 500) record.error = request.error;
+    const problem = recordProblem(request);
+    const { requestId } = request.context.record;
     if ((request.context as Partial<SlackContext>).slack === undefined) {
-      request.response = problemResponse(problem, record.requestId);
+      request.response = problemResponse(problem, requestId);
       return;
     }
-    request.response = json(200, failureMessage(problem.detail, record.requestId));
+    request.response = json(200, failureMessage(problem.detail, requestId));
   };
   return { onError: slackErrorsOnError };
 }
 
+/** The Slack command's route: where Slack posts it (the rest is the same for every command route). */
+export type SlackRouteSpec = Pick<RouteDeclaration, 'method' | 'path' | 'operation' | 'summary'>;
+
 export function slackRoute(
-  spec: { operation: string },
+  spec: SlackRouteSpec,
   operation: (
     payload: SlashCommand,
     context: SlackContext,
@@ -122,11 +79,11 @@ export function slackRoute(
     timeEpoch: unknown,
   ) => Promise<SlackMessage>,
 ) {
-  return apiChain(spec.operation, slackErrors())
+  const handler = apiChain(spec.operation, slackErrors())
     .use(bodyLimit({ maxBytes: MAX_BODY_BYTES }))
     .use(serviceSecret())
-    .use(slackSignature())
-    .use(httpUrlencodeBodyParser())
+    .use(signedBody(slackSignatureScheme))
+    .use(formBody())
     .use(slackPayload())
     .handler(async (event, context) => {
       const slackContext = context as SlackContext;
@@ -136,4 +93,18 @@ export function slackRoute(
           (await operation(slackContext.slack, slackContext, event.requestContext?.timeEpoch)),
       );
     });
+  return declared(handler, {
+    ...spec,
+    auth: { signature: slackSignatureScheme },
+    body: SlashCommand,
+    bodyType: 'application/x-www-form-urlencoded',
+    answer: {
+      status: 200,
+      description:
+        'A Slack message, within 3 s; a longer command is acknowledged and its result posted to the response_url.',
+      schema: SlackAnswer,
+    },
+    // After its signature, Slack's request is answered in Slack (a message, 200).
+    errorStatuses: [400, 401, 413, 415],
+  });
 }

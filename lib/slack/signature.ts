@@ -6,6 +6,7 @@
  * log only; the caller learns nothing of it.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { SignatureScheme, Verdict } from '../middleware/signed-body.ts';
 
 export const SIGNATURE_VERSION = 'v0';
 export const MAX_SKEW_SECONDS = 5 * 60;
@@ -19,8 +20,6 @@ export interface SignedRequest {
   /** Now, in ms since the epoch. */
   now: number;
 }
-
-export type Verdict = { ok: true } | { ok: false; reason: string };
 
 export function slackSignature(signingSecret: string, timestamp: string, rawBody: Buffer): string {
   const hmac = createHmac('sha256', signingSecret);
@@ -49,3 +48,18 @@ export function verifySlackSignature(request: SignedRequest): Verdict {
   }
   return { ok: true };
 }
+
+/** Slack's scheme, for the route's `signedBody` middleware: the app's signing secret. */
+export const slackSignatureScheme: SignatureScheme = {
+  signer: 'Slack',
+  description:
+    "No token: Slack's request signature (X-Slack-Signature, X-Slack-Request-Timestamp; v0 HMAC-SHA256 with the app's signing secret) instead.",
+  verify: ({ headers, rawBody, secret, now }) =>
+    verifySlackSignature({
+      signingSecret: secret.slack?.signing_secret,
+      timestamp: headers['x-slack-request-timestamp'],
+      signature: headers['x-slack-signature'],
+      rawBody,
+      now,
+    }),
+};

@@ -21,6 +21,7 @@ import {
   treeProcesses,
 } from '../helpers/processes.ts';
 import { rawExchange } from '../helpers/raw-http.ts';
+import { BEARER_ROUTES } from '../helpers/routes.ts';
 import { control, injectFault, requestLog, seedStreams } from '../helpers/sandbox.ts';
 
 jest.setTimeout(120_000);
@@ -166,14 +167,11 @@ beforeEach(async () => {
   await control(stack.sandboxUrl, 'DELETE', '/requests');
 });
 
-const ROUTES: [string, string][] = [
-  ['POST', '/event-streams'],
-  ['GET', '/event-streams'],
-  ['GET', `/event-streams/${SAMPLE_STREAM}`],
-  ['PATCH', `/event-streams/${SAMPLE_STREAM}`],
-  ['DELETE', `/event-streams/${SAMPLE_STREAM}`],
-  ['GET', '/event-destinations'],
-];
+/** Every route with a token, as the function files declare them, on the sample stream. */
+const ROUTES: [string, string][] = BEARER_ROUTES.map((route) => [
+  route.method,
+  route.path.replace('{id}', SAMPLE_STREAM),
+]);
 
 describe('npm start: the local stack over HTTP', () => {
   it('creates, lists, gets, updates and deletes a stream, with links to this API', async () => {

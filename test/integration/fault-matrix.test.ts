@@ -4,18 +4,11 @@
  * documents, within the function's deadline, and a create is never made twice.
  */
 
-import { handler as applySampling } from '../../functions/applySampling.ts';
-import { handler as createEventStream } from '../../functions/createEventStream.ts';
-import { handler as deleteEventStream } from '../../functions/deleteEventStream.ts';
-import { handler as getEventStream } from '../../functions/getEventStream.ts';
-import { handler as getSamplingPlan } from '../../functions/getSamplingPlan.ts';
-import { handler as listEventDestinations } from '../../functions/listEventDestinations.ts';
-import { handler as listEventStreams } from '../../functions/listEventStreams.ts';
 import { handler as slackCommand } from '../../functions/slackCommand.ts';
-import { handler as updateEventStream } from '../../functions/updateEventStream.ts';
 import { Problem } from '../../lib/schemas/problem.ts';
 import { clearServiceSecretCache } from '../../lib/secrets/service-secret.ts';
 import { slackSignature } from '../../lib/slack/signature.ts';
+import { seedSamples } from '../../sandbox/server.ts';
 import {
   apiEvent,
   configureService,
@@ -26,6 +19,7 @@ import {
   storeServiceSecret,
 } from '../helpers/lambda.ts';
 import { registerSecret } from '../helpers/logs.ts';
+import { BEARER_ROUTES, routeKey, sampleEvent } from '../helpers/routes.ts';
 import { control, injectFault, seedStreams, useSandbox } from '../helpers/sandbox.ts';
 
 jest.setTimeout(60_000);
@@ -49,6 +43,8 @@ beforeEach(async () => {
     SLACK_RESPONSE_URL_PREFIXES: `${ctx.url}/_sandbox/slack/response/`,
   });
   [streamId] = (await seedStreams(ctx.url, ctx.destinationIds[0] as string, 1)) as [string];
+  // What the sample events name: the sample destinations and stream.
+  seedSamples(ctx.sandbox.state);
 });
 afterAll(() => {
   process.env = savedEnv;
@@ -57,92 +53,32 @@ afterAll(() => {
 interface Route {
   name: string;
   handler: unknown;
-  /** The ngrok path its (first) call uses, for the fault. */
-  ngrokPath: string;
   event: () => ReturnType<typeof apiEvent>;
+  /** What a create's sample event names its stream: none may be made twice. */
+  creates?: string;
 }
 
-const withBody = (
-  method: string,
-  route: string,
-  body: unknown,
-  pathParameters?: Record<string, string>,
-) =>
-  apiEvent({
-    method,
-    route,
-    body,
-    token: tokens.write,
-    ...(pathParameters ? { pathParameters } : {}),
-  });
+/** Every route callers reach with a token, with its sample event (events/): a valid request. */
+const ROUTES: Route[] = BEARER_ROUTES.map((route) => {
+  const token = () =>
+    route.auth !== 'none' && 'bearer' in route.auth && route.auth.bearer === 'read'
+      ? tokens.read
+      : tokens.write;
+  const sample = sampleEvent(route.function, 'x');
+  const description =
+    route.method === 'POST' && route.idempotencyKey
+      ? (JSON.parse(sample.body ?? '{}') as { description?: string }).description
+      : undefined;
+  return {
+    name: routeKey(route),
+    handler: route.handler,
+    event: () => sampleEvent(route.function, token()),
+    ...(description ? { creates: description } : {}),
+  };
+});
 
-const ROUTES: Route[] = [
-  {
-    name: 'POST /event-streams',
-    handler: createEventStream,
-    ngrokPath: '/event_streams',
-    event: () =>
-      withBody('POST', '/event-streams', {
-        event_type: 'http_request_complete',
-        destination_ids: [ctx.destinationIds[0]],
-        description: 'fault matrix',
-      }),
-  },
-  {
-    name: 'GET /event-streams',
-    handler: listEventStreams,
-    ngrokPath: '/event_streams',
-    event: () => apiEvent({ method: 'GET', route: '/event-streams', token: tokens.read }),
-  },
-  {
-    name: 'GET /event-streams/{id}',
-    handler: getEventStream,
-    ngrokPath: '/event_streams/*',
-    event: () =>
-      apiEvent({
-        method: 'GET',
-        route: '/event-streams/{id}',
-        pathParameters: { id: streamId },
-        token: tokens.read,
-      }),
-  },
-  {
-    name: 'PATCH /event-streams/{id}',
-    handler: updateEventStream,
-    ngrokPath: '/event_streams/*',
-    event: () => withBody('PATCH', '/event-streams/{id}', { sampling_rate: 0.5 }, { id: streamId }),
-  },
-  {
-    name: 'DELETE /event-streams/{id}',
-    handler: deleteEventStream,
-    ngrokPath: '/event_streams/*',
-    event: () =>
-      apiEvent({
-        method: 'DELETE',
-        route: '/event-streams/{id}',
-        pathParameters: { id: streamId },
-        token: tokens.write,
-      }),
-  },
-  {
-    name: 'GET /event-destinations',
-    handler: listEventDestinations,
-    ngrokPath: '/event_destinations',
-    event: () => apiEvent({ method: 'GET', route: '/event-destinations', token: tokens.read }),
-  },
-  {
-    name: 'GET /sampling/plan',
-    handler: getSamplingPlan,
-    ngrokPath: '/event_streams',
-    event: () => apiEvent({ method: 'GET', route: '/sampling/plan', token: tokens.read }),
-  },
-  {
-    name: 'POST /sampling/apply',
-    handler: applySampling,
-    ngrokPath: '/event_streams',
-    event: () => withBody('POST', '/sampling/apply', { dry_run: false }),
-  },
-];
+/** Every ngrok path a route's first call may use: the fault is on each. */
+const NGROK_PATHS = ['/event_streams', '/event_streams/*', '/event_destinations'];
 
 interface Fault {
   name: string;
@@ -212,7 +148,7 @@ describe.each(ROUTES.map((route) => [route.name, route] as const))(
     it.each(NGROK_FAULTS.map((fault) => [fault.name, fault] as const))(
       '%s',
       async (_fault, { fault, status, retryAfter }) => {
-        await injectFault(ctx.url, { method: '*', path: route.ngrokPath, ...fault });
+        for (const path of NGROK_PATHS) await injectFault(ctx.url, { method: '*', path, ...fault });
         const started = Date.now();
 
         const answer = await invoke(route.handler, route.event(), lambdaContext(DEADLINE_MS));
@@ -223,10 +159,10 @@ describe.each(ROUTES.map((route) => [route.name, route] as const))(
         expect(answer.headers['content-type']).toBe('application/problem+json');
         expect(Problem.parse(answer.json).status).toBe(status);
         if (retryAfter) expect(answer.headers['retry-after']).toBe(retryAfter);
-        if (route.name === 'POST /event-streams') {
+        if (route.creates !== undefined) {
           await control(ctx.url, 'DELETE', '/faults');
           // Never a duplicate: at most the one stream ngrok may have made before the answer was lost.
-          expect(await streamsNamed('fault matrix')).toBeLessThanOrEqual(
+          expect(await streamsNamed(route.creates)).toBeLessThanOrEqual(
             fault.drop === 'after' ? 1 : 0,
           );
         }

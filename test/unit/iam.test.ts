@@ -3,7 +3,10 @@
 import { FUNCTION_GRANTS, iamResources, roleLogicalId } from '../../infra/iam.ts';
 
 const functions = Object.fromEntries(
-  Object.keys(FUNCTION_GRANTS).map((name) => [name, { role: roleLogicalId(name) }]),
+  [...Object.keys(FUNCTION_GRANTS), 'getEventStream'].map((name) => [
+    name,
+    { role: roleLogicalId(name) },
+  ]),
 );
 const input = { service: 'svc', stage: 'dev', secretName: 'team/ngrok', functions };
 
@@ -11,9 +14,7 @@ describe('iamResources: one role per function', () => {
   it('makes a role for every function, assumable by Lambda alone', () => {
     const { Resources } = iamResources(input);
 
-    expect(Object.keys(Resources).sort()).toEqual(
-      Object.keys(FUNCTION_GRANTS).map(roleLogicalId).sort(),
-    );
+    expect(Object.keys(Resources).sort()).toEqual(Object.keys(functions).map(roleLogicalId).sort());
     expect(Resources.GetOpenApiRole).toMatchObject({
       Type: 'AWS::IAM::Role',
       Properties: {
@@ -63,13 +64,21 @@ describe('iamResources: one role per function', () => {
     });
   });
 
-  it('refuses a function without a row, a row without a function, and a function naming another role', () => {
-    expect(() =>
-      iamResources({
-        ...input,
-        functions: { ...functions, newFunction: { role: 'NewFunctionRole' } },
-      }),
-    ).toThrow("Function 'newFunction' has no row in infra/iam.ts.");
+  it('gives a function without a row the default: the secret, and its logs', () => {
+    const { Resources } = iamResources({
+      ...input,
+      functions: { ...functions, newRoute: { role: 'NewRouteRole' } },
+    });
+    const statements = (Resources.NewRouteRole as any).Properties.Policies[0].PolicyDocument
+      .Statement;
+
+    expect(statements.map((statement: any) => statement.Action)).toEqual([
+      ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      ['secretsmanager:GetSecretValue'],
+    ]);
+  });
+
+  it('refuses a row without a function, and a function naming another role', () => {
     const { getOpenApi: _, ...fewer } = functions;
     expect(() => iamResources({ ...input, functions: fewer })).toThrow(
       'infra/iam.ts grants permissions to getOpenApi, which serverless.yml does not declare.',

@@ -7,8 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { handler as getOpenApi } from '../../functions/getOpenApi.ts';
+import { PROBLEM_KINDS } from '../../lib/http/problem.ts';
 import { ERROR_STATUSES, openApiDocument } from '../../lib/openapi/document.ts';
+import { serverlessRoutes } from '../../scripts/routes.ts';
 import { apiEvent, invoke } from '../helpers/lambda.ts';
+import { ROUTES } from '../helpers/routes.ts';
 
 const ROOT = join(__dirname, '..', '..');
 const committed = JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8'));
@@ -17,7 +20,7 @@ const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 describe('openapi.json', () => {
   it('is exactly what the schemas give (run `npm run generate` after changing them)', () => {
     expect(readFileSync(join(ROOT, 'openapi.json'), 'utf8')).toBe(
-      `${JSON.stringify(openApiDocument(version), null, 2)}\n`,
+      `${JSON.stringify(openApiDocument(version, ROUTES), null, 2)}\n`,
     );
   });
 
@@ -36,15 +39,37 @@ describe('openapi.json', () => {
   });
 
   it('documents every route of serverless.yml, and no other', () => {
-    const yml = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
-    const declared = [...yml.matchAll(/method: (\w+)\n\s+path: (\S+)/g)].map(
-      ([, method, path]) => `${method?.toLowerCase()} ${path}`,
+    const declared = serverlessRoutes(ROOT).map(
+      (route) => `${route.method.toLowerCase()} ${route.path}`,
     );
     const documented = Object.entries(committed.paths).flatMap(([path, methods]) =>
       Object.keys(methods as object).map((method) => `${method} ${path}`),
     );
 
     expect(documented.sort()).toEqual(declared.sort());
+  });
+
+  it("serves each route of serverless.yml by the function that declares it, and each function's declaration by serverless.yml", () => {
+    const deployed = serverlessRoutes(ROOT).map((route) => ({
+      function: route.function,
+      route: `${route.method} ${route.path}`,
+    }));
+    const declared = ROUTES.map((route) => ({
+      function: route.function,
+      route: `${route.method} ${route.path}`,
+    }));
+
+    expect(declared).toEqual(deployed);
+    // A function's operation is its name in serverless.yml (metrics, OpenAPI operationId).
+    for (const route of ROUTES) expect(route.operation).toBe(route.function);
+  });
+
+  it('lists every problem kind of the catalogue, under its status', () => {
+    for (const [kind, { status }] of Object.entries(PROBLEM_KINDS)) {
+      expect(committed.components.responses[`Problem${status}`].description).toContain(
+        `\`${kind}\``,
+      );
+    }
   });
 
   it('has the problem+json shape and every status of the table in docs/http-api.md', () => {
