@@ -238,10 +238,15 @@ export function takeOption(args: string[], name: string): string | undefined {
 }
 
 /**
- * serverless offline's lines that name its own HTTP server (a box of its routes, "Server ready:
- * http://127.0.0.1:<port>"): the local API Gateway stands in for it, and a newcomer calling that
- * URL would bypass it. `npm start` leaves them out of its output.
+ * serverless offline's lines that name its own servers (a box of its routes, "Server ready:
+ * http://127.0.0.1:<port>", its Lambda endpoint): the local API Gateway stands in for the first,
+ * and a newcomer calling one of those URLs would bypass it. `npm start` leaves them out of its
+ * output; its banner names the Lambda endpoint, for what it is.
  */
 export function isOfflineServerLine(line: string): boolean {
-  return /^\s*[┌│└]/.test(line) || /^\s*Server ready: /.test(line);
+  return (
+    /^\s*[┌│└]/.test(line) ||
+    /^\s*Server ready: /.test(line) ||
+    /^\s*Offline \[http for lambda\] listening on /.test(line)
+  );
 }

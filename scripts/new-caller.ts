@@ -19,7 +19,8 @@ entry for the "callers" list of the service's secret (only the token's SHA-256 i
   --name <caller>     who the token is for: letters, digits, ".", "_", "-" (at most 64)
   --scopes <list>     read, write or read,write (default: read,write)
   --out <file>        also write the whole secret to <file> (mode 600), ready for
-                        aws secretsmanager create-secret --name ngrok-event-streams-<stage> \\
+                        aws secretsmanager create-secret --region <region> \\
+                          --name ngrok-event-streams-<stage> \\
                           --secret-string file://<file>
                       The ngrok API key is taken from NGROK_API_KEY if set; else edit the file.
   --force             overwrite <file> if it exists
@@ -112,7 +113,7 @@ if (values.out === undefined) {
   }
 Then store it, and delete the file:
 
-  aws secretsmanager create-secret --name ngrok-event-streams-<stage> --secret-string file://${values.out}
+  aws secretsmanager create-secret --region <region> --name ngrok-event-streams-<stage> --secret-string file://${values.out}
   rm ${values.out}
 `);
 }

@@ -327,6 +327,7 @@ ngrok Event Streams API running at ${apiUrl}
   destination ids:  ${destinationIds.join(', ') || '(none seeded: real ngrok account)'}
   sample stream:    ${samples?.eventStreamId ?? '(none seeded: real ngrok account)'}
   API description:  ${apiUrl}/openapi.json
+  Lambda endpoint:  ${lambdaUrl} (serverless offline: for the AWS SDK's Lambda client, not curl)
   Slack command:    POST ${apiUrl}/slack/commands, team ${slack.team_id}, users allowed to change: ${slack.user_ids.join(', ')}
   Slack signing secret: ${slack.signing_secret}
                     try: npm run slack -- help   (npm run slack -- "sample <es_id> 25%")
