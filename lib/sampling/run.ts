@@ -15,6 +15,7 @@ import {
 import type { EventStream } from '../ngrok/schemas.ts';
 import type { CallOptions } from '../ngrok/transport.ts';
 import { type Actor, audited, changedFields } from '../observability/audit.ts';
+import type { PlannedStream, Summary } from '../schemas/sampling-api.ts';
 import { governingRule, nextChange, rateAt, sameRate } from './evaluate.ts';
 import type { Pacer } from './pace.ts';
 import { type Policy, type Rule, windowName } from './types.ts';
@@ -23,31 +24,6 @@ import { formatLocalInstant, formatUtc } from './zone.ts';
 const PAGE_SIZE = 100;
 /** No PATCH is started with less time than this left: it could not finish, retries included. */
 const PATCH_MARGIN_MS = 2_000;
-
-export type Action = 'change' | 'none' | 'changed' | 'unchanged' | 'failed';
-
-export interface PlannedStream {
-  id: string;
-  description: string;
-  rule: string;
-  /** The window that holds at the plan's instant; null: the rule's default rate. */
-  window: string | null;
-  current_rate: number;
-  desired_rate: number;
-  action: Action;
-  error?: string;
-  /** When the schedule will next set this stream, and to what (null: never, no windows). */
-  next_change: { at: string; local: string; timezone: string; rate: number } | null;
-}
-
-export interface Summary {
-  streams: number;
-  change: number;
-  none: number;
-  changed: number;
-  unchanged: number;
-  failed: number;
-}
 
 export interface SamplingRun {
   ngrok: NgrokClient;

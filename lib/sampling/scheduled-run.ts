@@ -10,17 +10,11 @@
 import * as z from 'zod/mini';
 import { callNgrok } from '../call-ngrok.ts';
 import type { JobContext, JobOutcome } from '../jobs/job.ts';
+import type { PlannedStream, Summary } from '../schemas/sampling-api.ts';
 import { bundledPolicy } from './bundled.ts';
 import { isBoundary, nextChange, ruleNamed } from './evaluate.ts';
 import { Pacer, requestsPerMinute } from './pace.ts';
-import {
-  applyPlan,
-  governedStreams,
-  type PlannedStream,
-  planStream,
-  type Summary,
-  summarize,
-} from './run.ts';
+import { applyPlan, governedStreams, planStream, summarize } from './run.ts';
 import type { Rule } from './types.ts';
 
 /** Time kept back from the Lambda's deadline for the run line and the answer. */
