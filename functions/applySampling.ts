@@ -4,12 +4,10 @@
  * nothing. Each change is audited with the caller. If any stream failed: 502, with the whole
  * list. Scope: write.
  */
-import { callNgrok } from '../lib/call-ngrok.ts';
 import { HttpProblem } from '../lib/http/problem.ts';
 import { httpRoute, json } from '../lib/http/route.ts';
-import { bundledPolicy } from '../lib/sampling/bundled.ts';
-import { Pacer, requestsPerMinute } from '../lib/sampling/pace.ts';
-import { applyPlan, governedStreams, planStream, summarize } from '../lib/sampling/run.ts';
+import { apply, plan } from '../lib/sampling/run.ts';
+import { samplingRun } from '../lib/sampling/session.ts';
 import { formatUtc } from '../lib/sampling/zone.ts';
 import { SamplingAnswer, SamplingApplyBody } from '../lib/schemas/sampling-api.ts';
 
@@ -31,30 +29,12 @@ export const handler = httpRoute(
   async ({ body }, _event, context) => {
     const at = Date.now();
     const dryRun = body.dry_run ?? false;
-    const streams = await callNgrok(context, async (ngrok, call) => {
-      const run = {
-        ngrok,
-        call,
-        pacer: new Pacer(requestsPerMinute()),
-        deadline: call.deadline ?? at,
-      };
-      const planned = (await governedStreams(bundledPolicy(), run)).map((each) =>
-        planStream(each, at),
-      );
-      if (!dryRun) {
-        await applyPlan(planned, run, {
-          actor: { kind: 'http', name: context.callerName },
-          cause: 'apply',
-        });
-      }
-      return planned;
-    });
-    const answer = {
-      at: formatUtc(at),
-      dry_run: dryRun,
-      streams,
-      summary: summarize(streams),
-    };
+    const { streams, summary } = await samplingRun(context, (run) =>
+      dryRun
+        ? plan(run, at)
+        : apply(run, at, { actor: { kind: 'http', name: context.callerName }, cause: 'apply' }),
+    );
+    const answer = { at: formatUtc(at), dry_run: dryRun, streams, summary };
     if (answer.summary.failed > 0) {
       throw new HttpProblem({
         status: 502,

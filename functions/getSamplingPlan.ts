@@ -2,11 +2,9 @@
  * GET /sampling/plan?at= → 200, every stream the sampling schedule governs: its rule and window,
  * current and desired rate at `at` (default: now), and when the schedule next sets it. Scope: read.
  */
-import { callNgrok } from '../lib/call-ngrok.ts';
 import { httpRoute, json } from '../lib/http/route.ts';
-import { bundledPolicy } from '../lib/sampling/bundled.ts';
-import { Pacer, requestsPerMinute } from '../lib/sampling/pace.ts';
-import { governedStreams, planStream, summarize } from '../lib/sampling/run.ts';
+import { plan } from '../lib/sampling/run.ts';
+import { samplingRun } from '../lib/sampling/session.ts';
 import { formatUtc } from '../lib/sampling/zone.ts';
 import { SamplingAnswer, SamplingPlanQuery } from '../lib/schemas/sampling-api.ts';
 
@@ -23,16 +21,7 @@ export const handler = httpRoute(
   },
   async ({ query }, _event, context) => {
     const at = query.at ?? Date.now();
-    const streams = await callNgrok(context, async (ngrok, call) => {
-      const run = {
-        ngrok,
-        call,
-        pacer: new Pacer(requestsPerMinute()),
-        deadline: call.deadline ?? at,
-      };
-      const governed = await governedStreams(bundledPolicy(), run);
-      return governed.map((each) => planStream(each, at));
-    });
-    return json(200, { at: formatUtc(at), streams, summary: summarize(streams) });
+    const { streams, summary } = await samplingRun(context, (run) => plan(run, at));
+    return json(200, { at: formatUtc(at), streams, summary });
   },
 );

@@ -121,13 +121,19 @@ export class EventStreamsClient {
     )) as EventStreamList;
   }
 
-  /** Every stream, newest first, page after page. `options.deadline` bounds the whole walk. */
+  /**
+   * Every stream, newest first, page after page. `options.deadline` bounds the whole walk.
+   * `beforePage`, if given, is awaited before each page is asked for (0 for the first): a
+   * pacer's turn, say; what it throws ends the walk there.
+   */
   async *listAll(
     page: Omit<PageRequest, 'before_id'> = {},
     options?: CallOptions,
+    beforePage?: (index: number) => unknown,
   ): AsyncGenerator<EventStream> {
     let beforeId: string | undefined;
-    for (;;) {
+    for (let index = 0; ; index++) {
+      await beforePage?.(index);
       const { event_streams, next_page_uri } = await this.list(
         { ...page, before_id: beforeId },
         options,

@@ -1,9 +1,10 @@
 /**
  * A run of the sampling schedule against ngrok: list the streams the policy governs, plan each
- * one's rate at an instant, and apply the plan. Shared by the boundary function, the plan and
- * apply routes (and the chat command after them). N streams cost ⌈N/100⌉ list pages plus one
- * PATCH per stream that changes, each request paced (./pace.ts); one failing stream does not
- * stop the others; every change is an audit line.
+ * one's rate at an instant, and apply the plan. The boundary function, the plan and apply routes
+ * and the chat command all get their run from ./session.ts and plan or apply with it here, so
+ * that a stream's desired rate is decided in one place (`planStream`). N streams cost ⌈N/100⌉
+ * list pages plus one PATCH per stream that changes, each request paced (./pace.ts); one failing
+ * stream does not stop the others; every change is an audit line.
  */
 import type { NgrokClient } from '../ngrok/client.ts';
 import {
@@ -15,6 +16,7 @@ import {
 import type { EventStream } from '../ngrok/schemas.ts';
 import type { CallOptions } from '../ngrok/transport.ts';
 import { type Actor, audited, changedFields } from '../observability/audit.ts';
+import type { PlannedStream, SamplingAnswer, Summary } from '../schemas/sampling-api.ts';
 import { governingRule, nextChange, rateAt, sameRate } from './evaluate.ts';
 import type { Pacer } from './pace.ts';
 import { type Policy, type Rule, windowName } from './types.ts';
@@ -24,72 +26,79 @@ const PAGE_SIZE = 100;
 /** No PATCH is started with less time than this left: it could not finish, retries included. */
 const PATCH_MARGIN_MS = 2_000;
 
-export type Action = 'change' | 'none' | 'changed' | 'unchanged' | 'failed';
+/**
+ * When a run plans: one instant for every governed stream, or a rule's name → the instant of its
+ * streams, for the rules named alone (a boundary run: each rule's own boundary).
+ */
+export type PlanAt = number | ReadonlyMap<string, number>;
 
-export interface PlannedStream {
-  id: string;
-  description: string;
-  rule: string;
-  /** The window that holds at the plan's instant; null: the rule's default rate. */
-  window: string | null;
-  current_rate: number;
-  desired_rate: number;
-  action: Action;
-  error?: string;
-  /** When the schedule will next set this stream, and to what (null: never, no windows). */
-  next_change: { at: string; local: string; timezone: string; rate: number } | null;
-}
+/** What a plan or an apply answers: every stream planned, and how many of each action. */
+export type RunResult = Pick<SamplingAnswer, 'streams' | 'summary'>;
 
-export interface Summary {
-  streams: number;
-  change: number;
-  none: number;
-  changed: number;
-  unchanged: number;
-  failed: number;
-}
-
-export interface SamplingRun {
+/** One run's client, call options, pacer, deadline and policy (./session.ts builds it). */
+export interface Run {
   ngrok: NgrokClient;
   call: CallOptions;
   pacer: Pacer;
   /** When the run must be over (ms since the epoch): nothing is started that would pass it. */
   deadline: number;
+  /** What decides each stream's rule and rate. */
+  policy: Policy;
 }
 
-export interface Governed {
-  stream: EventStream;
-  rule: Rule;
+export interface ApplyOptions {
+  actor: Actor;
+  /** `boundary`, `enforce` or `apply`: why the schedule changed the stream (in the audit line). */
+  cause: 'boundary' | 'enforce' | 'apply';
+  /** More for the audit line: the scheduled time of a boundary. */
+  context?: Record<string, unknown>;
+  /**
+   * A boundary run: a stream is left alone once its rule's next boundary after the instant
+   * planned for (the plan's `next_change`) has passed while the run went on: that boundary's
+   * run sets it.
+   */
+  untilNextBoundary?: boolean;
 }
 
-/** Every stream that a rule of the policy (of `only`, if given) governs, listing every page. */
-export async function governedStreams(
-  policy: Policy,
-  run: SamplingRun,
-  only?: ReadonlySet<string>,
-): Promise<Governed[]> {
-  const governed: Governed[] = [];
-  let beforeId: string | undefined;
-  for (;;) {
+/**
+ * Every stream, newest first, page after page, each page in the pacer's turn. `beforePage` is
+ * asked first (0 for the first page) and may throw to stop; `outOfTime` gives what is thrown
+ * when a page's turn would come after the deadline (default: an NgrokTimeoutError).
+ */
+export function listStreams(
+  run: Run,
+  options: { beforePage?: (index: number) => void; outOfTime?: () => Error } = {},
+): AsyncGenerator<EventStream> {
+  return run.ngrok.eventStreams.listAll({ limit: PAGE_SIZE }, run.call, async (index) => {
+    options.beforePage?.(index);
     if (!(await run.pacer.turn(run.deadline))) {
-      throw new NgrokTimeoutError('event_streams.list');
+      throw options.outOfTime?.() ?? new NgrokTimeoutError('event_streams.list');
     }
-    const page = await run.ngrok.eventStreams.list(
-      { limit: PAGE_SIZE, ...(beforeId ? { before_id: beforeId } : {}) },
-      run.call,
-    );
-    for (const stream of page.event_streams) {
-      const rule = governingRule(policy, stream);
-      if (rule && (!only || only.has(rule.name))) governed.push({ stream, rule });
-    }
-    const last = page.event_streams.at(-1);
-    if (page.next_page_uri === null || last === undefined) return governed;
-    beforeId = last.id;
+  });
+}
+
+/** The plan for one stream at `at`; undefined when no rule governs it. */
+export function planOf(run: Run, stream: EventStream, at: number): PlannedStream | undefined {
+  const rule = governingRule(run.policy, stream);
+  return rule && planStream(stream, rule, at);
+}
+
+/**
+ * Every stream that a rule of the policy governs (a rule `at` names, if it names rules), listing
+ * every page, planned at its instant.
+ */
+export async function plan(run: Run, at: PlanAt): Promise<RunResult> {
+  const streams: PlannedStream[] = [];
+  for await (const stream of listStreams(run)) {
+    const rule = governingRule(run.policy, stream);
+    const instant = rule && (typeof at === 'number' ? at : at.get(rule.name));
+    if (rule && instant !== undefined) streams.push(planStream(stream, rule, instant));
   }
+  return { streams, summary: summarize(streams) };
 }
 
 /** The plan for one stream: its rate at `instant` under its rule, and what would be done. */
-export function planStream({ stream, rule }: Governed, instant: number): PlannedStream {
+function planStream(stream: EventStream, rule: Rule, instant: number): PlannedStream {
   const { rate, window } = rateAt(rule, instant);
   const next = nextChange(rule, instant);
   return {
@@ -122,38 +131,27 @@ export function failureOf(error: unknown): string {
   return 'the change failed';
 }
 
-export interface ApplyContext {
-  actor: Actor;
-  /** `boundary`, `enforce` or `apply`: why the schedule changed the stream (in the audit line). */
-  cause: 'boundary' | 'enforce' | 'apply';
-  /** More for the audit line: the scheduled time of a boundary. */
-  context?: Record<string, unknown>;
-  /**
-   * Asked before each change: false when the plan no longer holds for the stream (a boundary
-   * run whose rule's next boundary passed while it ran: that boundary's run sets the stream).
-   */
-  stillDue?: (item: PlannedStream) => boolean;
-}
-
 export const SUPERSEDED =
   'not set: a later boundary of its rule passed during the run, and sets it';
 
 /**
- * Sets each stream whose plan says `change` to its desired rate, one paced PATCH each; marks
- * every stream `changed`, `unchanged` or `failed` (with why). Never throws for one stream.
+ * The plan, applied: each stream whose plan says `change` is set to its desired rate, one paced
+ * PATCH each; every stream is marked `changed`, `unchanged` or `failed` (with why). Never throws
+ * for one stream.
  */
-export async function applyPlan(
-  planned: PlannedStream[],
-  run: SamplingRun,
-  apply: ApplyContext,
-): Promise<void> {
-  for (const item of planned) {
+export async function apply(run: Run, at: PlanAt, options: ApplyOptions): Promise<RunResult> {
+  const { streams } = await plan(run, at);
+  for (const item of streams) {
     if (item.action === 'none') {
       item.action = 'unchanged';
       continue;
     }
     if (item.action !== 'change') continue;
-    if (apply.stillDue && !apply.stillDue(item)) {
+    if (
+      options.untilNextBoundary &&
+      item.next_change &&
+      Date.parse(item.next_change.at) <= Date.now()
+    ) {
       item.action = 'unchanged';
       item.error = SUPERSEDED;
       continue;
@@ -166,10 +164,15 @@ export async function applyPlan(
     try {
       await audited(
         {
-          actor: apply.actor,
+          actor: options.actor,
           action: 'event_stream.update',
           stream_id: item.id,
-          context: { cause: apply.cause, rule: item.rule, window: item.window, ...apply.context },
+          context: {
+            cause: options.cause,
+            rule: item.rule,
+            window: item.window,
+            ...options.context,
+          },
         },
         async () => {
           const updated = await run.ngrok.eventStreams.update(
@@ -187,6 +190,7 @@ export async function applyPlan(
       item.error = failureOf(error);
     }
   }
+  return { streams, summary: summarize(streams) };
 }
 
 export function summarize(planned: readonly PlannedStream[]): Summary {

@@ -8,20 +8,12 @@
  * rule's next boundary has passed does nothing (that boundary's own run sets the streams).
  */
 import * as z from 'zod/mini';
-import { callNgrok } from '../call-ngrok.ts';
 import type { JobContext, JobOutcome } from '../jobs/job.ts';
+import type { PlannedStream, Summary } from '../schemas/sampling-api.ts';
 import { bundledPolicy } from './bundled.ts';
 import { isBoundary, nextChange, ruleNamed } from './evaluate.ts';
-import { Pacer, requestsPerMinute } from './pace.ts';
-import {
-  applyPlan,
-  governedStreams,
-  type PlannedStream,
-  planStream,
-  type Summary,
-  summarize,
-} from './run.ts';
-import type { Rule } from './types.ts';
+import { apply, type RunResult, summarize } from './run.ts';
+import { samplingRun } from './session.ts';
 
 /** Time kept back from the Lambda's deadline for the run line and the answer. */
 const RUN_MARGIN_MS = 1_000;
@@ -63,18 +55,13 @@ export interface ScheduleRunResult {
   summary: Summary;
 }
 
-interface Active {
-  rule: Rule;
-  instant: number;
-}
-
-/** The rules this event sets, each with the instant its rate is evaluated at. */
+/** The rules this event sets, each (by name) with the instant its rate is evaluated at. */
 function activeRules(
   event: ScheduleEvent,
   now: number,
-): { active: Active[]; skipped: ScheduleRunResult['skipped'] } {
+): { active: Map<string, number>; skipped: ScheduleRunResult['skipped'] } {
   const policy = bundledPolicy();
-  const active: Active[] = [];
+  const active = new Map<string, number>();
   const skipped: ScheduleRunResult['skipped'] = [];
   const scheduled = event.scheduled_time === undefined ? now : Date.parse(event.scheduled_time);
   for (const name of new Set(event.rules)) {
@@ -82,14 +69,14 @@ function activeRules(
     if (!rule) {
       skipped.push({ rule: name, reason: 'no rule of this name in the bundled policy' });
     } else if (event.cause === 'enforce') {
-      if (rule.enforce) active.push({ rule, instant: now });
+      if (rule.enforce) active.set(name, now);
       else skipped.push({ rule: name, reason: 'the rule is not enforced' });
     } else if (!isBoundary(rule, scheduled)) {
       skipped.push({ rule: name, reason: 'the scheduled time is not a boundary of this rule' });
     } else if ((nextChange(rule, scheduled)?.at ?? Number.POSITIVE_INFINITY) <= now) {
       skipped.push({ rule: name, reason: 'a later boundary has passed: its run sets the streams' });
     } else {
-      active.push({ rule, instant: scheduled });
+      active.set(name, scheduled);
     }
   }
   return { active, skipped };
@@ -101,31 +88,21 @@ export async function runScheduleEvent(
 ): Promise<JobOutcome<ScheduleRunResult>> {
   const now = Date.now();
   const { active, skipped } = activeRules(event, now);
-  let streams: PlannedStream[] = [];
-  if (active.length > 0) {
-    const instants = new Map(active.map(({ rule, instant }) => [rule.name, instant]));
-    streams = await callNgrok(context, async (ngrok, call) => {
-      const deadline = (call.deadline ?? now) - RUN_MARGIN_MS;
-      const run = { ngrok, call, pacer: new Pacer(requestsPerMinute()), deadline };
-      const governed = await governedStreams(bundledPolicy(), run, new Set(instants.keys()));
-      const planned = governed.map((each) =>
-        planStream(each, instants.get(each.rule.name) as number),
-      );
-      const nextOf = new Map(
-        active.map(({ rule, instant }) => [rule.name, nextChange(rule, instant)?.at ?? Infinity]),
-      );
-      await applyPlan(planned, run, {
-        actor: { kind: 'schedule', name: 'scheduler' },
-        cause: event.cause,
-        context: event.scheduled_time ? { scheduled_time: event.scheduled_time } : {},
-        // A long run stops setting a rule's streams once the rule's next boundary has come.
-        stillDue: (item) =>
-          event.cause !== 'boundary' || (nextOf.get(item.rule) ?? Infinity) > Date.now(),
-      });
-      return planned;
-    });
-  }
-  const summary = summarize(streams);
+  const { streams, summary }: RunResult =
+    active.size === 0
+      ? { streams: [], summary: summarize([]) }
+      : await samplingRun(
+          context,
+          (run) =>
+            apply(run, active, {
+              actor: { kind: 'schedule', name: 'scheduler' },
+              cause: event.cause,
+              context: event.scheduled_time ? { scheduled_time: event.scheduled_time } : {},
+              // A long run stops setting a rule's streams once the rule's next boundary has come.
+              untilNextBoundary: event.cause === 'boundary',
+            }),
+          { stopEarly: RUN_MARGIN_MS },
+        );
   const result: ScheduleRunResult = {
     cause: event.cause,
     scheduled_time: event.scheduled_time ?? null,

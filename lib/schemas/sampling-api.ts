@@ -1,6 +1,7 @@
 /**
  * `GET /sampling/plan?at=` and `POST /sampling/apply`: their inputs, and (for the OpenAPI
- * document and the tests) the shape of their answers.
+ * document and the tests) the shape of their answers, whose types are those of every sampling
+ * run (lib/sampling/run.ts imports them as types only: no validation code in its bundles).
  */
 import * as z from 'zod/mini';
 
@@ -64,18 +65,24 @@ export const PlannedStream = z.object({
       ),
     ),
 });
+/** One stream of a plan or of a run: what lib/sampling/run.ts plans and applies. */
+export type PlannedStream = z.infer<typeof PlannedStream>;
+
+/** How many streams a plan or a run counted, and how many of each action. */
+export const Summary = z.object({
+  streams: z.int(),
+  change: z.int(),
+  none: z.int(),
+  changed: z.int(),
+  unchanged: z.int(),
+  failed: z.int(),
+});
+export type Summary = z.infer<typeof Summary>;
 
 export const SamplingAnswer = z.object({
   at: z.string().check(z.describe('The instant planned for (UTC).')),
   dry_run: z.optional(z.boolean()),
   streams: z.array(PlannedStream),
-  summary: z.object({
-    streams: z.int(),
-    change: z.int(),
-    none: z.int(),
-    changed: z.int(),
-    unchanged: z.int(),
-    failed: z.int(),
-  }),
+  summary: Summary,
 });
 export type SamplingAnswer = z.infer<typeof SamplingAnswer>;

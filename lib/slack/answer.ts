@@ -4,11 +4,9 @@
  * longer — `plan`, `apply`, a list of more than one page, an ngrok call that did not finish in
  * time — is acknowledged at once and handed to the worker, which posts to `response_url`.
  */
-import { callNgrok } from '../call-ngrok.ts';
 import { NgrokTimeoutError } from '../ngrok/errors.ts';
 import type { Actor } from '../observability/audit.ts';
-import { bundledPolicy } from '../sampling/bundled.ts';
-import { Pacer, requestsPerMinute } from '../sampling/pace.ts';
+import { samplingRun } from '../sampling/session.ts';
 import { CHANGING, type Command, parseCommand } from './command.ts';
 import { execute, NeedsWorker } from './execute.ts';
 import { handOff } from './handoff.ts';
@@ -86,16 +84,10 @@ export async function answerSlashCommand(
     return handOffAndAck(payload, command, context);
   }
   try {
-    return await callNgrok(context, (ngrok, call) =>
-      execute(command, {
-        ngrok,
-        call: { ...call, deadline: Math.min(call.deadline ?? until, until) },
-        pacer: new Pacer(requestsPerMinute()),
-        deadline: until,
-        policy: bundledPolicy(),
-        actor: slackActor(payload),
-        allPages: false,
-      }),
+    return await samplingRun(
+      context,
+      (run) => execute(command, run, { actor: slackActor(payload), allPages: false }),
+      { until },
     );
   } catch (error) {
     if (error instanceof NeedsWorker || error instanceof NgrokTimeoutError) {

@@ -3,14 +3,10 @@
  * the command function (what fits in Slack's 3 seconds) and the worker (the rest): the same
  * command gives the same answer whichever runs it.
  */
-import type { NgrokClient } from '../ngrok/client.ts';
 import type { EventStream } from '../ngrok/schemas.ts';
-import type { CallOptions } from '../ngrok/transport.ts';
 import { type Actor, audited, changedFields } from '../observability/audit.ts';
 import { governingRule } from '../sampling/evaluate.ts';
-import type { Pacer } from '../sampling/pace.ts';
-import { applyPlan, governedStreams, planStream, summarize } from '../sampling/run.ts';
-import type { Policy } from '../sampling/types.ts';
+import { apply, listStreams, plan, planOf, type Run } from '../sampling/run.ts';
 import type { Command } from './command.ts';
 import {
   appliedMessage,
@@ -31,43 +27,33 @@ export class NeedsWorker extends Error {
   }
 }
 
-export interface CommandRun {
-  ngrok: NgrokClient;
-  call: CallOptions;
-  pacer: Pacer;
-  deadline: number;
-  policy: Policy;
+/** Who runs the command, and how far. */
+export interface Caller {
   /** The Slack user and workspace. */
   actor: Actor;
   /** The worker reads every page; the command function only the first. */
   allPages: boolean;
 }
 
-function governanceOf(policy: Policy, stream: EventStream, now: number): Governance {
-  const rule = governingRule(policy, stream);
-  if (!rule) return { rule: null, window: null, next: null };
-  const planned = planStream({ stream, rule }, now);
-  return { rule: rule.name, window: planned.window, next: planned.next_change };
+function governanceOf(run: Run, stream: EventStream, now: number): Governance {
+  const planned = planOf(run, stream, now);
+  if (!planned) return { rule: null, window: null, next: null };
+  return { rule: planned.rule, window: planned.window, next: planned.next_change };
 }
 
-async function allStreams(run: CommandRun): Promise<EventStream[]> {
+async function allStreams(run: Run, caller: Caller): Promise<EventStream[]> {
   const streams: EventStream[] = [];
-  let beforeId: string | undefined;
-  for (;;) {
-    if (!(await run.pacer.turn(run.deadline))) throw new NeedsWorker('the list takes longer');
-    const page = await run.ngrok.eventStreams.list(
-      { limit: 100, ...(beforeId ? { before_id: beforeId } : {}) },
-      run.call,
-    );
-    streams.push(...page.event_streams);
-    const last = page.event_streams.at(-1);
-    if (page.next_page_uri === null || last === undefined) return streams;
-    if (!run.allPages) throw new NeedsWorker('the list has more than one page');
-    beforeId = last.id;
-  }
+  const listing = listStreams(run, {
+    beforePage: (index) => {
+      if (index > 0 && !caller.allPages) throw new NeedsWorker('the list has more than one page');
+    },
+    outOfTime: () => new NeedsWorker('the list takes longer'),
+  });
+  for await (const stream of listing) streams.push(stream);
+  return streams;
 }
 
-export async function execute(command: Command, run: CommandRun): Promise<SlackMessage> {
+export async function execute(command: Command, run: Run, caller: Caller): Promise<SlackMessage> {
   const now = Date.now();
   switch (command.kind) {
     case 'help':
@@ -76,10 +62,10 @@ export async function execute(command: Command, run: CommandRun): Promise<SlackM
       return helpMessage(command.reason);
     case 'get': {
       const stream = await run.ngrok.eventStreams.get(command.id, run.call);
-      return streamMessage(stream, governanceOf(run.policy, stream, now));
+      return streamMessage(stream, governanceOf(run, stream, now));
     }
     case 'list': {
-      const streams = (await allStreams(run)).filter(
+      const streams = (await allStreams(run, caller)).filter(
         (stream) => command.prefix === null || stream.description.startsWith(command.prefix),
       );
       return listMessage(
@@ -93,7 +79,7 @@ export async function execute(command: Command, run: CommandRun): Promise<SlackM
     case 'sample': {
       const { before, after } = await audited(
         {
-          actor: run.actor,
+          actor: caller.actor,
           action: 'event_stream.update',
           stream_id: command.id,
           context: { cause: 'slack', command: 'sample' },
@@ -111,17 +97,16 @@ export async function execute(command: Command, run: CommandRun): Promise<SlackM
           };
         },
       );
-      return sampledMessage(run.actor.name, after, before, governanceOf(run.policy, after, now));
+      return sampledMessage(caller.actor.name, after, before, governanceOf(run, after, now));
     }
     case 'plan': {
       const at = command.at ?? now;
-      const planned = (await governedStreams(run.policy, run)).map((each) => planStream(each, at));
-      return planMessage(at, planned, summarize(planned));
+      const { streams, summary } = await plan(run, at);
+      return planMessage(at, streams, summary);
     }
     case 'apply': {
-      const planned = (await governedStreams(run.policy, run)).map((each) => planStream(each, now));
-      await applyPlan(planned, run, { actor: run.actor, cause: 'apply' });
-      return appliedMessage(run.actor.name, planned, summarize(planned));
+      const { streams, summary } = await apply(run, now, { actor: caller.actor, cause: 'apply' });
+      return appliedMessage(caller.actor.name, streams, summary);
     }
   }
 }

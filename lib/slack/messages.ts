@@ -5,8 +5,8 @@
  */
 import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { EventStream } from '../ngrok/schemas.ts';
-import type { PlannedStream, Summary } from '../sampling/run.ts';
 import { formatLocalInstant } from '../sampling/zone.ts';
+import type { PlannedStream, Summary } from '../schemas/sampling-api.ts';
 
 export const MAX_BLOCKS = 50;
 export const MAX_SECTION_CHARS = 3000;

@@ -7,11 +7,9 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { callNgrok } from '../call-ngrok.ts';
 import { problemOf } from '../http/problem.ts';
 import type { JobContext, JobOutcome } from '../jobs/job.ts';
-import { bundledPolicy } from '../sampling/bundled.ts';
-import { Pacer, requestsPerMinute } from '../sampling/pace.ts';
+import { samplingRun } from '../sampling/session.ts';
 import { CHANGING, parseCommand } from './command.ts';
 import { execute } from './execute.ts';
 import type { WorkerEvent } from './handoff.ts';
@@ -44,18 +42,15 @@ export async function runSlackWorker(
     );
   } else {
     try {
-      message = await callNgrok(context, (ngrok, call) => {
-        const deadline = (call.deadline ?? Date.now()) - POST_MARGIN_MS;
-        return execute(command, {
-          ngrok,
-          call: { ...call, deadline },
-          pacer: new Pacer(requestsPerMinute()),
-          deadline,
-          policy: bundledPolicy(),
-          actor: { kind: 'slack', name: event.user_id, team: event.team_id },
-          allPages: true,
-        });
-      });
+      message = await samplingRun(
+        context,
+        (run) =>
+          execute(command, run, {
+            actor: { kind: 'slack', name: event.user_id, team: event.team_id },
+            allPages: true,
+          }),
+        { reserve: POST_MARGIN_MS },
+      );
     } catch (error) {
       message = failureMessage(problemOf(error).detail, event.request_id);
     }

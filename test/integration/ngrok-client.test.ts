@@ -110,6 +110,27 @@ describe('NgrokClient: Event Streams operations', () => {
     ]);
   });
 
+  it('awaits its hook before each page, and stops where the hook throws', async () => {
+    await seedStreams(ctx.url, ctx.destinationIds[0] as string, 250);
+    const events: string[] = [];
+
+    const walk = async () => {
+      for await (const _ of client().eventStreams.listAll({ limit: 100 }, {}, async (index) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        events.push(`page ${index}: ${(await apiRequests()).length} requests before`);
+        if (index === 2) throw new Error('enough');
+      }));
+    };
+
+    await expect(walk()).rejects.toThrow('enough');
+    expect(events).toEqual([
+      'page 0: 0 requests before',
+      'page 1: 1 requests before',
+      'page 2: 2 requests before',
+    ]);
+    expect(await apiRequests()).toHaveLength(2);
+  });
+
   it('reuses keep-alive connections across calls and across client instances', async () => {
     for (let call = 0; call < 10; call++) await client().eventStreams.list();
 
