@@ -4,7 +4,7 @@
  * nothing. Each change is audited with the caller. If any stream failed: 502, with the whole
  * list. Scope: write.
  */
-import { HttpProblem } from '../lib/http/problem.ts';
+import { problem } from '../lib/http/problem.ts';
 import { httpRoute, json } from '../lib/http/route.ts';
 import { apply, plan } from '../lib/sampling/run.ts';
 import { samplingRun } from '../lib/sampling/session.ts';
@@ -36,13 +36,11 @@ export const handler = httpRoute(
     );
     const answer = { at: formatUtc(at), dry_run: dryRun, streams, summary };
     if (answer.summary.failed > 0) {
-      throw new HttpProblem({
-        status: 502,
-        kind: 'sampling-apply-incomplete',
-        title: 'The sampling schedule was not applied to every stream',
-        detail: `${answer.summary.failed} of ${answer.summary.streams} streams were not set (see streams[].error); the others were. Apply again to finish: streams already right are left alone.`,
-        extensions: answer,
-      });
+      throw problem(
+        'sampling-apply-incomplete',
+        `${answer.summary.failed} of ${answer.summary.streams} streams were not set (see streams[].error); the others were. Apply again to finish: streams already right are left alone.`,
+        { extensions: answer },
+      );
     }
     return json(200, answer);
   },

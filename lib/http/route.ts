@@ -57,7 +57,13 @@ export interface RouteDeclaration {
   bodyOptional?: boolean;
   /** The body's media type, when it is not JSON. */
   bodyType?: string;
-  answer: { status: number; description: string; schema?: z.ZodMiniType };
+  answer: {
+    status: number;
+    description: string;
+    schema?: z.ZodMiniType;
+    /** A JSON Schema of the answer instead, where a zod schema would only be bundled for it. */
+    jsonSchema?: Record<string, unknown>;
+  };
   /** Takes an `Idempotency-Key` (lib/idempotency/with-key.ts). */
   idempotencyKey?: boolean;
   /** Its error statuses, when not those its auth and input give (a Slack route answers in Slack). */

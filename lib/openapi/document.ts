@@ -137,8 +137,16 @@ function operation(route: RouteDeclaration): Json {
             }
           : {}),
       },
-      ...(route.answer.schema
-        ? { content: { 'application/json': { schema: schemaRef(route.answer.schema, 'output') } } }
+      ...(route.answer.schema || route.answer.jsonSchema
+        ? {
+            content: {
+              'application/json': {
+                schema: route.answer.schema
+                  ? schemaRef(route.answer.schema, 'output')
+                  : route.answer.jsonSchema,
+              },
+            },
+          }
         : {}),
     },
   };
