@@ -8,6 +8,7 @@ import { NgrokClient } from './ngrok/client.ts';
 import { NgrokApiError } from './ngrok/errors.ts';
 import type { CallOptions, CallReport } from './ngrok/transport.ts';
 import { loadServiceSecret, type ServiceSecret } from './secrets/service-secret.ts';
+import { settings } from './settings.ts';
 
 /** Time kept back from the Lambda's deadline to write the answer. */
 const RESPONSE_MARGIN_MS = 300;
@@ -23,9 +24,9 @@ let cachedClient: { apiKey: string; baseUrl: string | undefined; client: NgrokCl
 
 /** One client per container and key: its connection settings are worked out once. */
 function clientFor(apiKey: string): NgrokClient {
-  const baseUrl = process.env.NGROK_API_URL;
+  const baseUrl = settings.ngrokApiUrl();
   if (cachedClient?.apiKey !== apiKey || cachedClient.baseUrl !== baseUrl) {
-    cachedClient = { apiKey, baseUrl, client: new NgrokClient({ apiKey }) };
+    cachedClient = { apiKey, baseUrl, client: new NgrokClient({ apiKey, baseUrl }) };
   }
   return cachedClient.client;
 }

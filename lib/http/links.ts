@@ -2,7 +2,6 @@
  * `uri` and `next_page_uri` in answers point at this API, never at the upstream ngrok API.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { publicBaseUrl } from '../config.ts';
 import type {
   EventDestination,
   EventDestinationList,
@@ -14,6 +13,7 @@ import type {
   EventDestinationAnswer,
   EventDestinationListAnswer,
 } from '../schemas/event-destinations-api.ts';
+import { settings } from '../settings.ts';
 
 /** A host as DNS or an address spells it, with an optional port: nothing else in a link. */
 const HOST =
@@ -26,11 +26,11 @@ const HOST =
  * the request's Host, when it is a plain host and port, over http.
  */
 export function apiBaseUrl(event: APIGatewayProxyEventV2): string {
-  const configured = publicBaseUrl();
+  const configured = settings.publicBaseUrl();
   if (configured) return configured;
   const stage = event.requestContext?.stage;
   const stagePath = stage && stage !== '$default' ? `/${encodeURIComponent(stage)}` : '';
-  if (process.env.IS_OFFLINE) {
+  if (settings.offline()) {
     const host = event.headers?.host ?? '';
     return `http://${HOST.test(host) ? host : '127.0.0.1'}${stagePath}`;
   }

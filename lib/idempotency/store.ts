@@ -14,7 +14,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { idempotencyKeysTable } from '../config.ts';
+import { settings } from '../settings.ts';
 import type { KeyRecord, StoredResponse } from './key.ts';
 
 /** A write to the table may take this long before the request fails instead of hanging. */
@@ -94,7 +94,7 @@ async function conditional(write: Promise<unknown>): Promise<boolean> {
 export async function readRecord(id: string, now: number): Promise<KeyRecord | undefined> {
   const answer = await send<{ Item?: Item }>(
     new GetItemCommand({
-      TableName: idempotencyKeysTable(),
+      TableName: settings.idempotencyKeysTable(),
       Key: { id: s(id) },
       ConsistentRead: true,
     }),
@@ -114,7 +114,7 @@ export async function claim(
   try {
     await send(
       new PutItemCommand({
-        TableName: idempotencyKeysTable(),
+        TableName: settings.idempotencyKeysTable(),
         Item: toItem(record),
         ConditionExpression: 'attribute_not_exists(#id) OR #expires_at <= :now',
         ExpressionAttributeNames: names('#id', '#expires_at'),
@@ -139,7 +139,7 @@ export function takeOver(
   return conditional(
     send(
       new UpdateItemCommand({
-        TableName: idempotencyKeysTable(),
+        TableName: settings.idempotencyKeysTable(),
         Key: { id: s(holder.id) },
         UpdateExpression: 'SET #state = :in_progress, #attempt = :mine, #in_flight_until = :until',
         ConditionExpression: '#attempt = :theirs AND #state <> :completed',
@@ -161,7 +161,7 @@ export function complete(id: string, attempt: string, response: StoredResponse):
   return conditional(
     send(
       new UpdateItemCommand({
-        TableName: idempotencyKeysTable(),
+        TableName: settings.idempotencyKeysTable(),
         Key: { id: s(id) },
         UpdateExpression: 'SET #state = :completed, #response = :response',
         ConditionExpression: '#attempt = :mine',
@@ -181,7 +181,7 @@ export function markUnknown(id: string, attempt: string, inFlightUntil: number):
   return conditional(
     send(
       new UpdateItemCommand({
-        TableName: idempotencyKeysTable(),
+        TableName: settings.idempotencyKeysTable(),
         Key: { id: s(id) },
         UpdateExpression: 'SET #state = :unknown, #in_flight_until = :until',
         ConditionExpression: '#attempt = :mine',
@@ -201,7 +201,7 @@ export function release(id: string, attempt: string): Promise<boolean> {
   return conditional(
     send(
       new DeleteItemCommand({
-        TableName: idempotencyKeysTable(),
+        TableName: settings.idempotencyKeysTable(),
         Key: { id: s(id) },
         ConditionExpression: '#attempt = :mine',
         ExpressionAttributeNames: names('#attempt'),
@@ -224,7 +224,7 @@ export function claimResource(
   return conditional(
     send(
       new PutItemCommand({
-        TableName: idempotencyKeysTable(),
+        TableName: settings.idempotencyKeysTable(),
         Item: { id: s(resourceId), key: s(recordId), expires_at: n(expiresAt) },
         ConditionExpression: 'attribute_not_exists(#id) OR #key = :mine OR #expires_at <= :now',
         ExpressionAttributeNames: names('#id', '#key', '#expires_at'),

@@ -19,7 +19,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { idempotencySettleSeconds } from '../config.ts';
 import {
   idempotencyKeyInFlight,
   idempotencyKeyReused,
@@ -29,6 +28,7 @@ import type { ApiContext } from '../middleware/types.ts';
 import { NgrokApiError } from '../ngrok/errors.ts';
 import { outcomeOf } from '../observability/audit.ts';
 import { logger } from '../observability/logger.ts';
+import { settings } from '../settings.ts';
 import {
   decide,
   fingerprintOf,
@@ -112,7 +112,7 @@ export function withIdempotencyKey<I extends { body?: unknown }>(
     const key = parseIdempotencyKey(event.headers?.[IDEMPOTENCY_KEY_HEADER]);
     if (key === undefined) return run(input, event, context);
 
-    const settleMs = idempotencySettleSeconds() * 1000;
+    const settleMs = settings.idempotencySettleSeconds() * 1000;
     const started = Date.now();
     const deadline = started + context.getRemainingTimeInMillis();
     const id = recordId(event.routeKey, context.callerName, key);

@@ -8,12 +8,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logger } from '../observability/logger.ts';
 import { metrics } from '../observability/metrics.ts';
+import { settings } from '../settings.ts';
 import type { ApiMiddleware, ApiRequest } from './types.ts';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 /** As Powertools tells it: the container's first invocation, when Lambda started it on demand. */
-let coldStart = process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'on-demand';
+let coldStart = settings.onDemand();
 
 /** An ngrok call that failed for the upstream's reasons, not the caller's (400 and 404 are). */
 function isUpstreamError(report: { status?: number; error?: string }): boolean {

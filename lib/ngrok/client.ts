@@ -8,6 +8,7 @@
  * const deadline = Date.now() + context.getRemainingTimeInMillis() - 500;
  * const stream = await ngrok.eventStreams.update('es_…', { sampling_rate: 0.1 }, { deadline });
  */
+import { settings } from '../settings.ts';
 import { NgrokInvalidIdError } from './errors.ts';
 import {
   EVENT_DESTINATION_ID,
@@ -28,13 +29,12 @@ import {
   type TransportConfig,
 } from './transport.ts';
 
-export const DEFAULT_NGROK_API_URL = 'https://api.ngrok.com';
 const DEFAULT_TIMEOUT_MS = 10_000;
 const USER_AGENT = 'ngrok-event-streams-automation/0.1';
 
 export interface NgrokClientOptions {
   apiKey: string;
-  /** Default: `NGROK_API_URL`, else https://api.ngrok.com. A path prefix is kept. */
+  /** Default: NGROK_API_URL, else https://api.ngrok.com (lib/settings.ts). A path prefix is kept. */
   baseUrl?: string;
   /** The deadline of a call that names none. Default 10 s. */
   defaultTimeoutMs?: number;
@@ -206,7 +206,7 @@ export class NgrokClient {
   readonly eventDestinations: EventDestinationsClient;
 
   constructor(options: NgrokClientOptions) {
-    const baseUrl = options.baseUrl ?? process.env.NGROK_API_URL ?? DEFAULT_NGROK_API_URL;
+    const baseUrl = options.baseUrl ?? settings.ngrokApiUrl();
     if (!/^https?:\/\/[^/]/.test(baseUrl)) {
       throw new TypeError(`The ngrok API URL must be an http(s) URL; got '${baseUrl}'.`);
     }

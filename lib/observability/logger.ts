@@ -7,10 +7,9 @@
  */
 import { LogFormatter, Logger, LogItem } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+import { settings } from '../settings.ts';
 import { redactingReplacer } from './redact.ts';
 import { sourceMappedStack } from './source-map.ts';
-
-export const SERVICE_NAME = 'ngrok-event-streams';
 
 /**
  * Powertools' standard keys, without its `sampling_rate` (the logger's debug sampling, always 0
@@ -52,7 +51,7 @@ class ServiceLogFormatter extends LogFormatter {
 }
 
 export const logger = new Logger({
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME,
+  serviceName: settings.serviceName(),
   logFormatter: new ServiceLogFormatter(),
   jsonReplacerFn: redactingReplacer,
 });

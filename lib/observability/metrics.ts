@@ -5,13 +5,12 @@
  * `UpstreamErrors`, `UpstreamRetries` and `ColdStart`.
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { logger, SERVICE_NAME } from './logger.ts';
-
-export const METRICS_NAMESPACE = 'NgrokEventStreams';
+import { settings } from '../settings.ts';
+import { logger } from './logger.ts';
 
 export const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME,
+  namespace: settings.metricsNamespace(),
+  serviceName: settings.serviceName(),
   // Its own warnings (e.g. nothing to publish) as JSON lines of the service's logger.
   logger,
 });

@@ -5,7 +5,6 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export const DEFAULT_REQUESTS_PER_MINUTE = 60;
 const MAX_BURST = 10;
 
 export class Pacer {
@@ -14,7 +13,7 @@ export class Pacer {
   #tokens: number;
   #updated: number;
 
-  constructor(requestsPerMinute = DEFAULT_REQUESTS_PER_MINUTE) {
+  constructor(requestsPerMinute: number) {
     if (!(Number.isFinite(requestsPerMinute) && requestsPerMinute > 0)) {
       throw new RangeError(`A request budget must be a positive number; got ${requestsPerMinute}.`);
     }
@@ -38,15 +37,4 @@ export class Pacer {
     if (wait > 0) await sleep(wait);
     return true;
   }
-}
-
-/** The budget of the functions' runs: SAMPLING_REQUESTS_PER_MINUTE, default 60. */
-export function requestsPerMinute(): number {
-  const raw = process.env.SAMPLING_REQUESTS_PER_MINUTE;
-  if (raw === undefined || raw === '') return DEFAULT_REQUESTS_PER_MINUTE;
-  const value = Number(raw);
-  if (!(Number.isFinite(value) && value > 0)) {
-    throw new Error(`SAMPLING_REQUESTS_PER_MINUTE must be a positive number; got '${raw}'.`);
-  }
-  return value;
 }

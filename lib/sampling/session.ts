@@ -10,8 +10,9 @@
  * line), `until` ends the run by an instant (Slack's 3 seconds).
  */
 import { callNgrok, type NgrokCallContext } from '../call-ngrok.ts';
+import { settings } from '../settings.ts';
 import { bundledPolicy } from './bundled.ts';
-import { Pacer, requestsPerMinute } from './pace.ts';
+import { Pacer } from './pace.ts';
 import type { Run } from './run.ts';
 
 export interface RunTime {
@@ -34,7 +35,7 @@ export function samplingRun<T>(
     return work({
       ngrok,
       call: { ...call, deadline },
-      pacer: new Pacer(requestsPerMinute()),
+      pacer: new Pacer(settings.samplingRequestsPerMinute()),
       deadline: deadline - (time.stopEarly ?? 0),
       policy: bundledPolicy(),
     });

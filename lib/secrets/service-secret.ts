@@ -15,8 +15,8 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import { secretCacheSeconds, secretId as secretIdFromEnv } from '../config.ts';
 import { registerSecretValue } from '../observability/redact.ts';
+import { settings } from '../settings.ts';
 
 export const SCOPES = ['read', 'write'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -112,7 +112,7 @@ async function readServiceSecret(secretId: string): Promise<ServiceSecret> {
 /** The read under way for this secret, or a new one, whose answer is cached when it comes. */
 function sharedRead(secretId: string): Promise<ServiceSecret> {
   if (inFlight?.secretId === secretId) return inFlight.read;
-  const ttlMs = secretCacheSeconds() * 1000;
+  const ttlMs = settings.secretCacheSeconds() * 1000;
   const read = readServiceSecret(secretId).then(
     (secret) => {
       if (inFlight?.read === read) {
@@ -143,7 +143,7 @@ export async function loadServiceSecret({
   /** At most READ_TIMEOUT_MS: a Lambda with less time left passes what it has. */
   timeoutMs?: number;
 } = {}): Promise<ServiceSecret> {
-  const secretId = secretIdFromEnv();
+  const secretId = settings.secretId();
   if (!refresh && cached?.secretId === secretId && cached.expires > Date.now()) {
     return cached.secret;
   }

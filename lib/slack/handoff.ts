@@ -6,6 +6,7 @@
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import * as z from 'zod/mini';
+import { settings } from '../settings.ts';
 
 /** What the worker gets: the command as Slack sent it, and where to answer. */
 export const WorkerEvent = z.strictObject({
@@ -23,18 +24,11 @@ export type WorkerEvent = z.infer<typeof WorkerEvent>;
 const INVOKE_TIMEOUT_MS = 500;
 let client: LambdaClient | undefined;
 
-export function workerFunction(): string {
-  const name = process.env.SLACK_WORKER_FUNCTION;
-  if (!name)
-    throw new Error('SLACK_WORKER_FUNCTION is not set: it names the Slack worker function.');
-  return name;
-}
-
 export async function handOff(event: WorkerEvent): Promise<void> {
   client ??= new LambdaClient({});
   await client.send(
     new InvokeCommand({
-      FunctionName: workerFunction(),
+      FunctionName: settings.slackWorkerFunction(),
       InvocationType: 'Event',
       Payload: Buffer.from(JSON.stringify(event)),
     }),

@@ -9,21 +9,17 @@ import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import type { MiddlewareObj } from '@middy/core';
+import { settings } from '../settings.ts';
 
 export const IDEMPOTENCY_SECONDS = 3600;
-
-function idempotencyTable(): string {
-  const table = process.env.IDEMPOTENCY_TABLE;
-  if (!table)
-    throw new Error('IDEMPOTENCY_TABLE is not set: it names the DynamoDB table of the worker.');
-  return table;
-}
 
 export function oncePerRequestId<E, R, C>(): MiddlewareObj<E, R, Error, C> {
   let inner: MiddlewareObj | undefined;
   const middleware = (): MiddlewareObj => {
     inner ??= makeHandlerIdempotent({
-      persistenceStore: new DynamoDBPersistenceLayer({ tableName: idempotencyTable() }),
+      persistenceStore: new DynamoDBPersistenceLayer({
+        tableName: settings.slackIdempotencyTable(),
+      }),
       config: new IdempotencyConfig({
         eventKeyJmesPath: 'request_id',
         expiresAfterSeconds: IDEMPOTENCY_SECONDS,

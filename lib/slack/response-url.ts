@@ -5,20 +5,11 @@
  * catcher). The logger redacts them by their shape: whoever holds one can post to a channel.
  */
 import { request, sharedAgent } from '../http-client/undici.ts';
+import { settings } from '../settings.ts';
 
-export const DEFAULT_RESPONSE_URL_PREFIXES = ['https://hooks.slack.com/'];
 /** Slack takes at most 5 posts to a response_url, within 30 minutes. */
 export const MAX_POSTS = 5;
 const POST_TIMEOUT_MS = 5_000;
-
-export function responseUrlPrefixes(): string[] {
-  const configured = process.env.SLACK_RESPONSE_URL_PREFIXES;
-  if (!configured) return DEFAULT_RESPONSE_URL_PREFIXES;
-  return configured
-    .split(',')
-    .map((prefix) => prefix.trim())
-    .filter(Boolean);
-}
 
 function parse(text: string): URL | undefined {
   try {
@@ -37,7 +28,7 @@ export function isAllowedResponseUrl(text: string): boolean {
   const url = parse(text);
   if (!url || url.username || url.password || url.hash) return false;
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return false;
-  return responseUrlPrefixes().some((configured) => {
+  return settings.slackResponseUrlPrefixes().some((configured) => {
     const prefix = parse(configured.endsWith('/') ? configured : `${configured}/`);
     return (
       prefix !== undefined &&

@@ -430,7 +430,7 @@ describe('serverless package', () => {
   });
 
   it("names this project's TypeScript files in a logged stack trace, from the map it ships", async () => {
-    // A token, then no SECRET_ID: lib/config.ts throws while loading the secret → 500.
+    // A token, then no SECRET_ID: lib/settings.ts throws while loading the secret → 500.
     const event = LIST_EVENT({ authorization: 'Bearer nes_anything-at-all' });
 
     // As deployed: no NODE_OPTIONS (Node's --enable-source-maps would cost every cold start).
@@ -440,10 +440,10 @@ describe('serverless package', () => {
     expect(mapped.result.statusCode).toBe(500);
     const errorOf = (run: typeof mapped) =>
       run.lines.find((line) => line.message === 'request')?.error;
-    expect(errorOf(mapped).location).toMatch(/^lib\/config\.ts:\d+$/);
-    expect(errorOf(mapped).stack).toMatch(/\(lib\/config\.ts:\d+:\d+\)/);
+    expect(errorOf(mapped).location).toMatch(/^lib\/settings\.ts:\d+$/);
+    expect(errorOf(mapped).stack).toMatch(/\(lib\/settings\.ts:\d+:\d+\)/);
     expect(errorOf(mapped).stack).toMatch(/\(lib\/secrets\/service-secret\.ts:\d+:\d+\)/);
-    expect(JSON.stringify(errorOf(unmapped))).not.toMatch(/lib\/config\.ts/);
+    expect(JSON.stringify(errorOf(unmapped))).not.toMatch(/lib\/settings\.ts/);
     expect(errorOf(unmapped).location).toMatch(/listEventStreams\.cjs:\d+$/);
     expect(JSON.stringify(mapped.lines)).not.toContain('nes_anything-at-all');
   });
