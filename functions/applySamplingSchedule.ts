@@ -8,6 +8,6 @@ import { job } from '../lib/jobs/job.ts';
 import { runScheduleEvent, ScheduleEvent } from '../lib/sampling/scheduled-run.ts';
 
 export const handler = job(
-  { operation: 'applySamplingSchedule', input: ScheduleEvent },
+  { operation: 'applySamplingSchedule', input: ScheduleEvent, correlation: 'execution_id' },
   runScheduleEvent,
 );

@@ -46,19 +46,21 @@ export class JobInputError extends Error {
  * and writes the `run` line of a job that failed before its handler could.
  */
 function jobInput<S extends z.ZodMiniType, T>(
-  spec: { operation: string; input: S },
+  spec: { operation: string; input: S; correlation?: string },
   finish: (context: JobContext, level: 'info' | 'error', fields: Record<string, unknown>) => void,
 ): MiddlewareObj<unknown, T, Error, JobContext> {
   return {
     before: (request) => {
       const { event, context } = request;
       context.started = performance.now();
-      // A schedule's execution id, or the Slack command's request id: ties the lines together.
-      const ids = (event ?? {}) as { execution_id?: unknown; request_id?: unknown };
-      const correlation = [ids.execution_id, ids.request_id].find(
-        (id) => typeof id === 'string' && id !== '',
+      // The id the job's event carries (a schedule's execution id, a command's request id) ties
+      // its lines together; the Lambda request id where it has none.
+      const correlation = spec.correlation
+        ? (event as Record<string, unknown> | null)?.[spec.correlation]
+        : undefined;
+      logger.setCorrelationId(
+        typeof correlation === 'string' && correlation !== '' ? correlation : context.awsRequestId,
       );
-      logger.setCorrelationId((correlation as string | undefined) ?? context.awsRequestId);
       metrics.addDimension('operation', spec.operation);
       context.record = { ngrokCalls: [] };
       context.reported = false;
@@ -81,7 +83,9 @@ export function job<S extends z.ZodMiniType, T>(
   spec: {
     operation: string;
     input: S;
-    /** More middlewares, after the event is checked (e.g. idempotency). */
+    /** The event's field whose value is the correlation id of the job's lines. */
+    correlation?: string;
+    /** More middlewares, after the event is checked (e.g. ./once.ts). */
     middlewares?: MiddlewareObj<unknown, T, Error, JobContext>[];
   },
   run: (input: z.infer<S>, context: JobContext) => Promise<JobOutcome<T>>,
