@@ -5,12 +5,19 @@
  * time — is acknowledged at once and handed to the worker, which posts to `response_url`.
  */
 import { NgrokTimeoutError } from '../ngrok/errors.ts';
-import type { Actor } from '../observability/audit.ts';
 import { samplingRun } from '../sampling/session.ts';
-import { CHANGING, type Command, parseCommand } from './command.ts';
-import { execute, NeedsWorker } from './execute.ts';
+import {
+  alwaysWorker,
+  type Command,
+  changes,
+  execute,
+  NeedsWorker,
+  parseCommand,
+  refusalFor,
+  slackActor,
+} from './commands.ts';
 import { handOff } from './handoff.ts';
-import { failureMessage, refusalMessage, type SlackMessage, workingMessage } from './messages.ts';
+import { failureMessage, type SlackMessage, workingMessage } from './messages.ts';
 import type { SlackContext, SlashCommand } from './route.ts';
 
 /**
@@ -28,17 +35,6 @@ function arrival(started: number, timeEpoch: unknown): number {
   return typeof timeEpoch === 'number' && timeEpoch <= started && timeEpoch > started - 10_000
     ? timeEpoch
     : started;
-}
-
-/** Commands that always go to the worker: they list every stream, and may change many. */
-const ALWAYS_WORKER: ReadonlySet<Command['kind']> = new Set(['plan', 'apply']);
-
-export function slackActor(payload: SlashCommand): Actor {
-  return { kind: 'slack', name: payload.user_id, team: payload.team_id };
-}
-
-export function mayChange(context: SlackContext, userId: string): boolean {
-  return context.serviceSecret.slack?.allowed_user_ids.includes(userId) ?? false;
 }
 
 async function handOffAndAck(
@@ -63,7 +59,7 @@ async function handOffAndAck(
     );
   }
   context.record.note = 'handed to the worker';
-  return workingMessage(payload.user_id, payload.text, CHANGING.has(command.kind));
+  return workingMessage(payload.user_id, payload.text, changes(command));
 }
 
 export async function answerSlashCommand(
@@ -73,14 +69,13 @@ export async function answerSlashCommand(
 ): Promise<SlackMessage> {
   const until = arrival(Date.now(), timeEpoch) + INLINE_UNTIL_MS;
   const command = parseCommand(payload.text);
-  if (CHANGING.has(command.kind) && !mayChange(context, payload.user_id)) {
+  const refusal = refusalFor(command, context.serviceSecret.slack, payload.user_id);
+  if (refusal) {
     context.record.note = 'the user may not change streams';
-    return refusalMessage(
-      `Only the Slack users this service allows may use \`${command.kind}\`: ask an operator to add you (${payload.user_id}).`,
-    );
+    return refusal;
   }
   const inline = command.kind === 'help' || command.kind === 'invalid';
-  if (ALWAYS_WORKER.has(command.kind) || (!inline && until - Date.now() < MIN_INLINE_MS)) {
+  if (alwaysWorker(command) || (!inline && until - Date.now() < MIN_INLINE_MS)) {
     return handOffAndAck(payload, command, context);
   }
   try {

@@ -74,20 +74,9 @@ export function scheduleSentence(next: PlannedStream['next_change']): string {
   return `the schedule sets ${formatRate(next.rate)} at ${weekday} ${local.slice(11, 16)} ${next.timezone} (${new Date(at).toISOString().slice(11, 16)} UTC)`;
 }
 
-export const HELP_LINES = [
-  '*/eventstreams* — ngrok Event Streams',
-  '• `list [description prefix]` — streams, their sampling rate and the rule that governs each',
-  '• `get <es_id>` — one stream',
-  '• `sample <es_id> <rate>` — set its sampling rate: `0.25` or `25%`, from 0.01 to 1.00',
-  '• `plan [instant]` — what the sampling schedule sets now (or at an RFC 3339 instant), and when',
-  '• `apply` — apply the sampling schedule now',
-  '`sample` and `apply` are for the users the service allows.',
-];
-
-export function helpMessage(problem?: string): SlackMessage {
-  const lines = problem
-    ? [`I did not understand that: ${problem}.`, '', ...HELP_LINES]
-    : HELP_LINES;
+/** The help (its lines: ./commands.ts), after what was not understood, if anything. */
+export function helpMessage(help: readonly string[], problem?: string): SlackMessage {
+  const lines = problem ? [`I did not understand that: ${problem}.`, '', ...help] : help;
   return {
     response_type: 'ephemeral',
     text: lines.join('\n'),

@@ -1,7 +1,7 @@
 /**
  * The worker: runs a command that the command function handed over (every page, its own
  * deadline), and posts the result to the command's response_url, replacing the "working on it…"
- * message — once: Powertools Idempotency (./idempotency.ts) keeps a second delivery of the same
+ * message — once: Powertools Idempotency (lib/jobs/once.ts) keeps a second delivery of the same
  * event from running or posting again. A failure of ngrok is posted as a message. A failure to
  * post is retried here (not by Lambda, which would run the command again) and then reported.
  */
@@ -10,10 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { problemOf } from '../http/problem.ts';
 import type { JobContext, JobOutcome } from '../jobs/job.ts';
 import { samplingRun } from '../sampling/session.ts';
-import { CHANGING, parseCommand } from './command.ts';
-import { execute } from './execute.ts';
+import { execute, parseCommand, refusalFor, slackActor } from './commands.ts';
 import type { WorkerEvent } from './handoff.ts';
-import { failureMessage, refusalMessage, type SlackMessage } from './messages.ts';
+import { failureMessage, type SlackMessage } from './messages.ts';
 import { isAllowedResponseUrl, postToResponseUrl, ResponseUrlRefused } from './response-url.ts';
 
 /** Time kept back from the Lambda's deadline to post the result (3 tries, 5 s each, and waits). */
@@ -36,17 +35,16 @@ export async function runSlackWorker(
     };
   }
   let message: SlackMessage;
-  if (CHANGING.has(command.kind) && !slack.allowed_user_ids.includes(event.user_id)) {
-    message = refusalMessage(
-      `Only the Slack users this service allows may use \`${command.kind}\`.`,
-    );
+  const refusal = refusalFor(command, slack, event.user_id);
+  if (refusal) {
+    message = refusal;
   } else {
     try {
       message = await samplingRun(
         context,
         (run) =>
           execute(command, run, {
-            actor: { kind: 'slack', name: event.user_id, team: event.team_id },
+            actor: slackActor(event),
             allPages: true,
           }),
         { reserve: POST_MARGIN_MS },

@@ -3,7 +3,7 @@
  * limits.
  */
 import fc from 'fast-check';
-import { parseCommand, parseRate } from '../../lib/slack/command.ts';
+import { parseCommand, parseRate, USAGE_HINT } from '../../lib/slack/commands.ts';
 import { MAX_BLOCKS, MAX_SECTION_CHARS, sectionsOf } from '../../lib/slack/messages.ts';
 import { isAllowedResponseUrl } from '../../lib/slack/response-url.ts';
 import { slackSignature, verifySlackSignature } from '../../lib/slack/signature.ts';
@@ -181,5 +181,16 @@ describe('slack-app-manifest.yml', () => {
       }),
     ]);
     expect(manifest.oauth_config.scopes).toEqual({ bot: ['commands'] });
+  });
+
+  it('shows the usage of every command of the table, as the help says it', () => {
+    const { parse } = require('yaml') as typeof import('yaml');
+    const { readFileSync } = require('node:fs') as typeof import('node:fs');
+    const manifest = parse(readFileSync(`${__dirname}/../../slack-app-manifest.yml`, 'utf8'));
+
+    expect(manifest.features.slash_commands[0].usage_hint).toBe(USAGE_HINT);
+    expect(USAGE_HINT).toBe(
+      'help | list [description prefix] | get <es_id> | sample <es_id> <rate> | plan [instant] | apply',
+    );
   });
 });
