@@ -77,8 +77,8 @@ const ROUTES: Route[] = BEARER_ROUTES.map((route) => {
   };
 });
 
-/** Every ngrok path a route's first call may use: the fault is on each. */
-const NGROK_PATHS = ['/event_streams', '/event_streams/*', '/event_destinations'];
+/** Every ngrok path (a collection, or one of its items) a route's first call may use. */
+const NGROK_PATHS = ['/*', '/*/*'];
 
 interface Fault {
   name: string;
