@@ -156,44 +156,44 @@ export function takeOver(
   );
 }
 
-/** The attempt's answer, kept for the key's retries. */
-export function complete(id: string, attempt: string, response: StoredResponse): Promise<boolean> {
+/** Sets `fields` of the key's record while `attempt` still holds it; false when it no longer does. */
+function setWhileHolding(
+  id: string,
+  attempt: string,
+  fields: Partial<Record<'#state' | '#response' | '#in_flight_until', AttributeValue>>,
+): Promise<boolean> {
+  const entries = Object.entries(fields) as [keyof typeof NAMES, AttributeValue][];
   return conditional(
     send(
       new UpdateItemCommand({
         TableName: settings.idempotencyKeysTable(),
         Key: { id: s(id) },
-        UpdateExpression: 'SET #state = :completed, #response = :response',
+        UpdateExpression: `SET ${entries.map(([name], index) => `${name} = :v${index}`).join(', ')}`,
         ConditionExpression: '#attempt = :mine',
-        ExpressionAttributeNames: names('#state', '#response', '#attempt'),
+        ExpressionAttributeNames: names('#attempt', ...entries.map(([name]) => name)),
         ExpressionAttributeValues: {
-          ':completed': s('completed'),
-          ':response': s(JSON.stringify(response)),
           ':mine': s(attempt),
+          ...Object.fromEntries(entries.map(([, value], index) => [`:v${index}`, value])),
         },
       }),
     ),
   );
 }
 
+/** The attempt's answer, kept for the key's retries. */
+export function complete(id: string, attempt: string, response: StoredResponse): Promise<boolean> {
+  return setWhileHolding(id, attempt, {
+    '#state': s('completed'),
+    '#response': s(JSON.stringify(response)),
+  });
+}
+
 /** The attempt's request reached ngrok but its answer was lost: retries wait, then look. */
 export function markUnknown(id: string, attempt: string, inFlightUntil: number): Promise<boolean> {
-  return conditional(
-    send(
-      new UpdateItemCommand({
-        TableName: settings.idempotencyKeysTable(),
-        Key: { id: s(id) },
-        UpdateExpression: 'SET #state = :unknown, #in_flight_until = :until',
-        ConditionExpression: '#attempt = :mine',
-        ExpressionAttributeNames: names('#state', '#in_flight_until', '#attempt'),
-        ExpressionAttributeValues: {
-          ':unknown': s('unknown'),
-          ':until': n(inFlightUntil),
-          ':mine': s(attempt),
-        },
-      }),
-    ),
-  );
+  return setWhileHolding(id, attempt, {
+    '#state': s('unknown'),
+    '#in_flight_until': n(inFlightUntil),
+  });
 }
 
 /** The attempt certainly changed nothing: the key is free for a retry to start anew. */
