@@ -163,13 +163,18 @@ export const idempotencyUnavailable = (options?: ErrorOptions) =>
  * removed; a message that holds a credential (the service's key, a token, a long opaque string)
  * is replaced by a generic one with the error code.
  */
+const URL_IN_TEXT = /\b(?:https?|wss?):\/\/[^\s'"<>]+/gi;
+
 export function safeNgrokMessage(message: string, errorCode: string | undefined): string {
   const generic = `ngrok refused the request${errorCode ? ` (${errorCode})` : ''}.`;
   const printable = message.replace(/\p{Cc}+/gu, ' ').trim();
   if (printable === '' || printable.length > 500) return generic;
   if (redact(printable) !== printable) return generic;
-  if (/[A-Za-z0-9+/_=-]{32,}/.test(printable.replace(/\bhttps?:\/\/\S+/gi, ''))) return generic;
-  return printable.replace(/\b(?:https?|wss?):\/\/[^\s'"<>]+/gi, 'the ngrok API');
+  // A URL ends where the message's own words would: at a space, a quote or a bracket (what
+  // follows it, e.g. a token in echoed JSON, is looked at too).
+  const withoutUrls = printable.replace(URL_IN_TEXT, 'the ngrok API');
+  if (/[A-Za-z0-9+/_=-]{32,}/.test(withoutUrls)) return generic;
+  return withoutUrls;
 }
 
 /** Middy's own HTTP errors (`@middy/http-json-body-parser`): 422 and forbidden keys. */
