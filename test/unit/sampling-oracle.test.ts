@@ -7,71 +7,9 @@
  */
 import fc from 'fast-check';
 import { rateAt } from '../../lib/sampling/evaluate.ts';
-import { DAYS, type Rule, validatePolicy } from '../../lib/sampling/policy.ts';
+import { DAYS, type Rule } from '../../lib/sampling/policy.ts';
 import { useZoneOffsets, type ZoneOffsets, zoneOffsets } from '../../lib/sampling/zone.ts';
-
-const MINUTE = 60_000;
-const DAY = 86_400_000;
-
-/** The zone's clock at an instant, as a UTC-based ms number (the oracle's own reading). */
-function clock(zone: string) {
-  const format = new Intl.DateTimeFormat('en-GB', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
-  return (instant: number) => {
-    const parts: Record<string, string> = {};
-    for (const part of format.formatToParts(instant)) parts[part.type] = part.value;
-    return Date.UTC(
-      Number(parts.year),
-      Number(parts.month) - 1,
-      Number(parts.day),
-      Number(parts.hour),
-      Number(parts.minute),
-    );
-  };
-}
-
-interface Event {
-  wall: number;
-  order: number;
-  rate: number;
-}
-
-/** Rates minute by minute over [from, to), by the oracle. */
-function oracleRates(rule: Rule, from: number, to: number): Float64Array {
-  const read = clock(rule.timezone);
-  const events: Event[] = [];
-  const firstDay = Math.floor(read(from - 3 * DAY) / DAY) * DAY;
-  const lastDay = Math.floor(read(to) / DAY) * DAY + 2 * DAY;
-  for (let day = firstDay; day <= lastDay; day += DAY) {
-    const weekday = DAYS[(new Date(day).getUTCDay() + 6) % 7];
-    for (const window of rule.windows) {
-      if (!window.days.includes(weekday as (typeof DAYS)[number])) continue;
-      const end = window.end > window.start ? window.end : window.end + 1440;
-      events.push({ wall: day + window.start * MINUTE, order: 1, rate: window.rate });
-      events.push({ wall: day + end * MINUTE, order: 0, rate: rule.default_rate });
-    }
-  }
-  events.sort((a, b) => a.wall - b.wall || a.order - b.order);
-  const rates = new Float64Array(Math.ceil((to - from) / MINUTE));
-  let current = rule.default_rate;
-  let next = 0;
-  for (let instant = from - 3 * DAY; instant < to; instant += MINUTE) {
-    const shows = read(instant);
-    while (next < events.length && (events[next] as Event).wall <= shows) {
-      current = (events[next] as Event).rate;
-      next++;
-    }
-    if (instant >= from) rates[(instant - from) / MINUTE] = current;
-  }
-  return rates;
-}
+import { DAY, MINUTE, oracleRates, ruleOf } from '../helpers/sampling-oracle.ts';
 
 function disagreements(rule: Rule, from: number, to: number): string[] {
   const expected = oracleRates(rule, from, to);
@@ -86,13 +24,6 @@ function disagreements(rule: Rule, from: number, to: number): string[] {
     }
   }
   return found;
-}
-
-function ruleOf(timezone: string, windows: unknown[]): Rule {
-  return validatePolicy({
-    timezone,
-    rules: [{ name: 'r', streams: { description_prefix: 'p' }, default_rate: 1, windows }],
-  }).rules[0] as Rule;
 }
 
 const EVERY_DAY = [...DAYS];
