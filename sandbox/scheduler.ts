@@ -649,7 +649,8 @@ export class SchedulerStore {
   }
 
   private finish(delivery: Delivery): void {
-    this.deliveries.splice(this.deliveries.indexOf(delivery), 1);
+    const index = this.deliveries.indexOf(delivery);
+    if (index >= 0) this.deliveries.splice(index, 1);
     this.log(delivery.record);
     this.complete(delivery.key, delivery.version, delivery.record);
   }
