@@ -3,9 +3,10 @@
  * with `AWS_ENDPOINT_URL_DYNAMODB`) — and so Powertools Idempotency — to keep records in the
  * sandbox. Written from the DynamoDB API reference: AWS JSON 1.0, `POST /` with
  * `X-Amz-Target: DynamoDB_20120810.<Operation>`; GetItem, PutItem, UpdateItem (SET and REMOVE),
- * DeleteItem, with condition expressions (comparisons, BETWEEN, IN, attribute_exists,
- * attribute_not_exists, begins_with, AND, OR, NOT, parentheses), GetItem's projection
- * expression, and expression attribute names and values; errors are a 400 with `__type`
+ * DeleteItem, Query and Scan, with condition expressions (comparisons, BETWEEN, IN,
+ * attribute_exists, attribute_not_exists, begins_with, contains, AND, OR, NOT, parentheses), key
+ * condition, filter and projection expressions, and expression attribute names and values;
+ * Query's and Scan's pages (Limit, 1 MB, ExclusiveStartKey / LastEvaluatedKey); errors are a 400 with `__type`
  * (`com.amazonaws.dynamodb.v20120810#<Error>`). As DynamoDB does, it refuses reserved words used
  * as attribute names in an expression, and items over 400 KB. Tables are made with the control
  * surface (or CreateTable) and hold items in memory.
@@ -45,7 +46,22 @@ const MAX_ITEM_BYTES = 400 * 1024;
 // ---- expressions -------------------------------------------------------------------------
 
 /** Which request parameter an expression came in: DynamoDB's messages name it. */
-type ExpressionName = 'ConditionExpression' | 'UpdateExpression' | 'ProjectionExpression';
+type ExpressionName =
+  | 'ConditionExpression'
+  | 'UpdateExpression'
+  | 'ProjectionExpression'
+  | 'KeyConditionExpression'
+  | 'FilterExpression';
+
+/** One condition of a Query's KeyConditionExpression, on one key attribute. */
+interface KeyCondition {
+  attribute: string;
+  operator: '=' | '<' | '<=' | '>' | '>=' | 'BETWEEN' | 'begins_with';
+  values: AttributeValue[];
+}
+
+/** An operand of a key condition: an attribute path or a value. */
+type KeyOperand = { path: string[] } | { value: AttributeValue };
 
 type Token = {
   kind: 'name' | 'value' | 'word' | 'op' | 'punct';
@@ -104,6 +120,8 @@ class Parser {
   private readonly context: Context;
   private readonly expression: string;
   private readonly expressionName: ExpressionName;
+  /** The first name of every attribute path read: Query refuses a filter on a key attribute. */
+  readonly heads = new Set<string>();
 
   constructor(expression: string, expressionName: ExpressionName, context: Context) {
     this.expression = expression;
@@ -159,6 +177,7 @@ class Parser {
       this.next();
       parts.push(this.pathPart());
     }
+    this.heads.add(parts[0] as string);
     return parts;
   }
 
@@ -277,6 +296,13 @@ class Parser {
           );
         };
       }
+      if (name === 'contains') {
+        const path = this.path();
+        this.expect(',');
+        const operand = this.operand();
+        this.expect(')');
+        return (item) => contains(lookup(item, path), operand(item));
+      }
       throw this.invalid(`The function is not supported by the sandbox: ${name}`);
     }
     const left = this.operand();
@@ -324,6 +350,141 @@ class Parser {
           return sign >= 0;
       }
     };
+  }
+
+  /**
+   * A Query's key condition: `pk = :v`, and optionally `AND` one condition on the sort key (`=`,
+   * `<`, `<=`, `>`, `>=`, `BETWEEN :a AND :b`, `begins_with(sk, :p)`), in either order, in
+   * parentheses or not. Refused as DynamoDB refuses them (its messages, as dynalite records them
+   * from DynamoDB): OR, NOT, IN, `<>` and the other functions; a condition on two attributes, on
+   * none, on a nested attribute; two conditions on one key.
+   */
+  keyConditions(): KeyCondition[] {
+    const conditions: KeyCondition[] = [];
+    this.keyConjunction(conditions);
+    return conditions;
+  }
+
+  private keyConjunction(conditions: KeyCondition[]): void {
+    this.keyTerm(conditions);
+    for (;;) {
+      if (this.isWord('OR') || this.isWord('NOT') || this.isWord('IN')) {
+        throw this.invalidKeyOperator(this.next().text.toUpperCase());
+      }
+      if (!this.isWord('AND')) return;
+      this.next();
+      this.keyTerm(conditions);
+    }
+  }
+
+  private invalidKeyOperator(operator: string): DynamoError {
+    return validation(`Invalid operator used in KeyConditionExpression: ${operator}`);
+  }
+
+  private keyTerm(conditions: KeyCondition[]): void {
+    const token = this.peek();
+    if (token?.kind === 'word' && token.text.toUpperCase() === 'NOT') {
+      throw this.invalidKeyOperator('NOT');
+    }
+    if (token?.text === '(') {
+      this.next();
+      this.keyConjunction(conditions);
+      this.expect(')');
+      return;
+    }
+    if (token?.kind === 'word' && this.tokens[this.position + 1]?.text === '(') {
+      this.next();
+      this.next();
+      if (token.text === 'size') {
+        throw validation('KeyConditionExpressions cannot contain nested operations');
+      }
+      if (token.text !== 'begins_with') throw this.invalidKeyOperator(token.text);
+      const first = this.keyOperand();
+      this.expect(',');
+      const second = this.keyOperand();
+      this.expect(')');
+      if (!('path' in first)) {
+        throw validation(
+          'Invalid condition in KeyConditionExpression: begins_with operator must have the key attribute as its first operand',
+        );
+      }
+      const [prefixType] = 'value' in second ? typed(second.value) : ['S'];
+      if (prefixType !== 'S' && prefixType !== 'B') {
+        throw this.invalid(
+          `Incorrect operand type for operator or function; operator or function: begins_with, operand type: ${prefixType}`,
+        );
+      }
+      this.addKeyCondition(conditions, 'begins_with', [first, second]);
+      return;
+    }
+    const left = this.keyOperand();
+    if (this.isWord('BETWEEN')) {
+      this.next();
+      const low = this.keyOperand();
+      this.expect('AND');
+      const high = this.keyOperand();
+      if (!('path' in left)) {
+        throw validation(
+          'Invalid condition in KeyConditionExpression: BETWEEN operator must have the key attribute as its first operand',
+        );
+      }
+      this.addKeyCondition(conditions, 'BETWEEN', [left, low, high]);
+      return;
+    }
+    if (this.isWord('IN')) throw this.invalidKeyOperator('IN');
+    const operator = this.next();
+    if (operator.kind !== 'op') throw this.syntaxError(operator);
+    if (operator.text === '<>') throw this.invalidKeyOperator('<>');
+    const right = this.keyOperand();
+    // `:v < sk` is `sk > :v`.
+    const flipped = { '=': '=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' } as const;
+    const text = operator.text as keyof typeof flipped;
+    if ('path' in left || !('path' in right)) {
+      this.addKeyCondition(conditions, text, [left, right]);
+    } else {
+      this.addKeyCondition(conditions, flipped[text], [right, left]);
+    }
+  }
+
+  private keyOperand(): KeyOperand {
+    const token = this.peek();
+    if (token?.kind === 'word' && this.tokens[this.position + 1]?.text === '(') {
+      throw validation('KeyConditionExpressions cannot contain nested operations');
+    }
+    if (token?.kind === 'value') {
+      const value = this.operand()({});
+      return { value: value as AttributeValue };
+    }
+    return { path: this.path() };
+  }
+
+  private addKeyCondition(
+    conditions: KeyCondition[],
+    operator: KeyCondition['operator'],
+    operands: KeyOperand[],
+  ): void {
+    const paths = operands.filter((operand) => 'path' in operand);
+    if (paths.length > 1) {
+      throw validation(
+        'Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition',
+      );
+    }
+    const [key] = paths;
+    if (!key) {
+      throw validation('Invalid condition in KeyConditionExpression: No key attribute specified');
+    }
+    if (key.path.length > 1) {
+      throw validation('KeyConditionExpressions cannot have conditions on nested attributes');
+    }
+    const attribute = key.path[0] as string;
+    if (conditions.some((condition) => condition.attribute === attribute)) {
+      throw validation('KeyConditionExpressions must only contain one condition per key');
+    }
+    conditions.push({
+      attribute,
+      operator,
+      values: operands.slice(1).map((operand) => (operand as { value: AttributeValue }).value),
+    });
   }
 
   /** `SET a = :v, #b = :w REMOVE c, d`: the changes, applied to a copy of the item. */
@@ -398,7 +559,10 @@ function order(a: AttributeValue | undefined, b: AttributeValue | undefined): nu
   const [typeB, valueB] = typed(b);
   if (typeA !== typeB) return undefined;
   if (typeA === 'N') return Math.sign(numberOf(valueA) - numberOf(valueB));
-  if (typeA === 'S') return valueA === valueB ? 0 : String(valueA) < String(valueB) ? -1 : 1;
+  // Strings in the order of their UTF-8 bytes, as DynamoDB compares them (a JavaScript `<`
+  // compares UTF-16 code units, which differs past U+D7FF).
+  if (typeA === 'S')
+    return Buffer.compare(Buffer.from(String(valueA)), Buffer.from(String(valueB)));
   if (typeA === 'B') {
     return Buffer.compare(
       Buffer.from(String(valueA), 'base64'),
@@ -439,6 +603,23 @@ function equal(a: AttributeValue | undefined, b: AttributeValue | undefined): bo
     default:
       return JSON.stringify(valueA) === JSON.stringify(valueB);
   }
+}
+
+/**
+ * DynamoDB's `contains(path, operand)`: a substring of a string, an element of a set (of the
+ * operand's scalar type), or an element of a list.
+ */
+function contains(value: AttributeValue | undefined, operand: AttributeValue | undefined): boolean {
+  if (value === undefined || operand === undefined) return false;
+  const [type, data] = typed(value);
+  const [operandType, operandData] = typed(operand);
+  if (type === 'S') return operandType === 'S' && String(data).includes(String(operandData));
+  if (type === 'L') return (data as AttributeValue[]).some((each) => equal(each, operand));
+  if (type === 'SS' || type === 'NS' || type === 'BS') {
+    if (operandType !== type.slice(0, 1)) return false;
+    return (data as unknown[]).some((each) => equal({ [operandType]: each }, operand));
+  }
+  return false;
 }
 
 // ---- item size ---------------------------------------------------------------------------
@@ -493,6 +674,50 @@ function itemSize(item: Item, overhead = 0): number {
     (sum, [name, value]) => sum + overhead + utf8Bytes(name) + valueSize(value),
     0,
   );
+}
+
+// ---- Query and Scan ----------------------------------------------------------------------
+
+/** A Query or Scan page reads at most 1 MB (Query, Scan: "1 MB limit"). */
+const PAGE_BYTES = 1024 * 1024;
+
+/** The order of two key values: by type first (a sandbox table declares none), then by value. */
+function keyValueOrder(a: AttributeValue | undefined, b: AttributeValue | undefined): number {
+  const [typeA] = a ? typed(a) : [''];
+  const [typeB] = b ? typed(b) : [''];
+  if (typeA !== typeB) return typeA < typeB ? -1 : 1;
+  return order(a, b) ?? 0;
+}
+
+function keyConditionHolds(condition: KeyCondition, value: AttributeValue | undefined): boolean {
+  const [first, second] = condition.values;
+  switch (condition.operator) {
+    case '=':
+      return equal(value, first);
+    case 'begins_with': {
+      if (value === undefined || first === undefined) return false;
+      const [type, data] = typed(value);
+      const [prefixType, prefix] = typed(first);
+      if (type !== prefixType) return false;
+      if (type === 'S') return String(data).startsWith(String(prefix));
+      if (type === 'B') {
+        const bytes = Buffer.from(String(data), 'base64');
+        const start = Buffer.from(String(prefix), 'base64');
+        return bytes.subarray(0, start.length).equals(start);
+      }
+      return false;
+    }
+    case 'BETWEEN': {
+      const low = order(value, first);
+      const high = order(value, second);
+      return low !== undefined && high !== undefined && low >= 0 && high <= 0;
+    }
+    default: {
+      const sign = order(value, first);
+      if (sign === undefined) return false;
+      return { '<': sign < 0, '<=': sign <= 0, '>': sign > 0, '>=': sign >= 0 }[condition.operator];
+    }
+  }
 }
 
 // ---- requests ----------------------------------------------------------------------------
@@ -796,11 +1021,189 @@ export class DynamoStore {
         table.items.delete(key);
         return returnedOld(request, old);
       }
+      case 'Query':
+      case 'Scan':
+        return this.read(operation, table, request);
       default:
         throw new DynamoError(
           'UnknownOperationException',
           `The operation ${operation} is not supported by the sandbox`,
         );
+    }
+  }
+
+  /**
+   * Query and Scan, as DynamoDB answers them: the items in key order (a Query's by its sort key,
+   * backwards with `ScanIndexForward: false`; a Scan's by partition key, then sort key — DynamoDB's
+   * own order is its hash's, the sandbox's is stable), read from after `ExclusiveStartKey` until
+   * `Limit` items are read or 1 MB (the last item read may cross it), then filtered
+   * (`FilterExpression`), then projected. `ScannedCount` is what was read, `Count` what passed the
+   * filter; `LastEvaluatedKey` (the last read item's key) when the read stopped at `Limit` or at
+   * 1 MB — even when nothing is left, as DynamoDB does. Indexes, parallel scans and the legacy
+   * parameters (KeyConditions, QueryFilter, ScanFilter, AttributesToGet) are not emulated: refused.
+   */
+  private read(operation: 'Query' | 'Scan', table: Table, request: Record<string, unknown>) {
+    const isQuery = operation === 'Query';
+    const legacy = ['KeyConditions', 'QueryFilter', 'ScanFilter', 'AttributesToGet'].find(
+      (name) => request[name] !== undefined,
+    );
+    if (legacy !== undefined) {
+      throw validation(`The sandbox does not support ${legacy}: use expressions`);
+    }
+    if (request.Segment !== undefined || request.TotalSegments !== undefined) {
+      throw validation('The sandbox does not support parallel scans (Segment, TotalSegments)');
+    }
+    const errors: string[] = [];
+    const limit = request.Limit;
+    if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) >= 1)) {
+      errors.push(
+        `Value '${String(limit)}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1`,
+      );
+    }
+    const SELECTS = ['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'SPECIFIC_ATTRIBUTES', 'COUNT'];
+    const select = request.Select;
+    if (select !== undefined && !SELECTS.includes(String(select))) {
+      errors.push(
+        `Value '${String(select)}' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [${SELECTS.join(', ')}]`,
+      );
+    }
+    if (errors.length > 0) throw constraintErrors(errors);
+    if (request.IndexName !== undefined) {
+      throw validation(`The table does not have the specified index: ${String(request.IndexName)}`);
+    }
+    if (select === 'ALL_PROJECTED_ATTRIBUTES') {
+      throw validation(
+        'One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for index queries',
+      );
+    }
+
+    const context = contextOf(
+      request,
+      isQuery
+        ? ['KeyConditionExpression', 'FilterExpression', 'ProjectionExpression']
+        : ['FilterExpression', 'ProjectionExpression'],
+    );
+    const [partitionKey, sortKey] = table.keys as [string, string | undefined];
+    let conditions: KeyCondition[] = [];
+    if (isQuery) {
+      if (typeof request.KeyConditionExpression !== 'string') {
+        throw validation(
+          'Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.',
+        );
+      }
+      conditions = parseWhole(
+        request.KeyConditionExpression,
+        'KeyConditionExpression',
+        context,
+        (parser) => parser.keyConditions(),
+      );
+      this.checkKeyConditions(table, conditions);
+    }
+    let filter: ((item: Item) => boolean) | undefined;
+    if (typeof request.FilterExpression === 'string') {
+      const parser = new Parser(request.FilterExpression, 'FilterExpression', context);
+      filter = parser.condition();
+      parser.end();
+      const key = isQuery ? table.keys.find((name) => parser.heads.has(name)) : undefined;
+      if (key !== undefined) {
+        throw validation(
+          `Filter Expression can only contain non-primary key attributes: Primary key attribute: ${key}`,
+        );
+      }
+    }
+    const paths =
+      typeof request.ProjectionExpression === 'string'
+        ? parseWhole(request.ProjectionExpression, 'ProjectionExpression', context, (parser) =>
+            parser.projection(),
+          )
+        : undefined;
+    checkAllUsed(context);
+
+    const keyOrder = (a: Item, b: Item) => {
+      for (const name of sortKey === undefined ? [partitionKey] : [partitionKey, sortKey]) {
+        const sign = keyValueOrder(a[name], b[name]);
+        if (sign !== 0) return sign;
+      }
+      return 0;
+    };
+    const forward = !(isQuery && request.ScanIndexForward === false);
+    let candidates = [...table.items.values()];
+    if (isQuery) {
+      candidates = candidates.filter((item) =>
+        conditions.every((condition) => keyConditionHolds(condition, item[condition.attribute])),
+      );
+    }
+    candidates.sort((a, b) => (forward ? keyOrder(a, b) : keyOrder(b, a)));
+
+    const start = request.ExclusiveStartKey as Item | undefined;
+    if (start !== undefined) {
+      this.checkStartKey(table, start, isQuery ? conditions : undefined);
+      candidates = candidates.filter((item) =>
+        forward ? keyOrder(item, start) > 0 : keyOrder(item, start) < 0,
+      );
+    }
+
+    const scanned: Item[] = [];
+    let bytes = 0;
+    for (const item of candidates) {
+      if (scanned.length === limit || bytes >= PAGE_BYTES) break;
+      scanned.push(item);
+      bytes += itemSize(item);
+    }
+    const stopped = scanned.length === limit || bytes >= PAGE_BYTES;
+    const last = scanned.at(-1);
+    const matching = filter ? scanned.filter(filter) : scanned;
+    const items = matching.map((item) => (paths ? project(item, paths) : structuredClone(item)));
+    return {
+      ...(select === 'COUNT' ? {} : { Items: items }),
+      Count: items.length,
+      ScannedCount: scanned.length,
+      ...(stopped && last
+        ? { LastEvaluatedKey: Object.fromEntries(table.keys.map((name) => [name, last[name]])) }
+        : {}),
+    };
+  }
+
+  /** A Query's key conditions against the table's key schema, refused as DynamoDB refuses them. */
+  private checkKeyConditions(table: Table, conditions: KeyCondition[]): void {
+    const [partitionKey, sortKey] = table.keys as [string, string | undefined];
+    if (conditions.length < 1 || conditions.length > 2) {
+      throw validation('Conditions can be of length 1 or 2 only');
+    }
+    if (sortKey === undefined && conditions.length > 1) {
+      throw validation('Query key condition not supported');
+    }
+    const partition = conditions.find((condition) => condition.attribute === partitionKey);
+    if (partition === undefined) {
+      throw validation(`Query condition missed key schema element: ${partitionKey}`);
+    }
+    if (
+      conditions.some(
+        (condition) => condition.attribute !== partitionKey && condition.attribute !== sortKey,
+      )
+    ) {
+      throw validation(`Query condition missed key schema element: ${sortKey}`);
+    }
+    if (partition.operator !== '=') throw validation('Query key condition not supported');
+  }
+
+  /** An ExclusiveStartKey: the table's key, within the Query's conditions. */
+  private checkStartKey(table: Table, start: Item, conditions?: KeyCondition[]): void {
+    const names = Object.keys(start);
+    if (names.length !== table.keys.length || table.keys.some((name) => !start[name])) {
+      throw validation(
+        'The provided starting key is invalid: The provided key element does not match the schema',
+      );
+    }
+    if (conditions === undefined) return;
+    const [partitionKey, sortKey] = table.keys;
+    for (const condition of conditions) {
+      if (keyConditionHolds(condition, start[condition.attribute])) continue;
+      throw validation(
+        condition.attribute === partitionKey || sortKey === undefined
+          ? 'The provided starting key is outside query boundaries based on provided conditions'
+          : 'The provided starting key does not match the range key predicate',
+      );
     }
   }
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run sandbox`: the ngrok API sandbox and its AWS stand-ins (Secrets Manager, DynamoDB,
- * Lambda's Invoke) on their own. SANDBOX_PORT (default 4010), SANDBOX_API_KEY (default: random,
+ * Lambda's Invoke, EventBridge Scheduler: due one-time schedules are recorded as fired, not
+ * invoked, since no Lambda endpoint runs beside it) on their own. SANDBOX_PORT (default 4010), SANDBOX_API_KEY (default: random,
  * printed), SANDBOX_AWS_ACCESS_KEY_ID and SANDBOX_AWS_SECRET_ACCESS_KEY (the only AWS
  * credentials the stand-ins accept; default: a random pair, printed), SANDBOX_RATE_LIMIT=off to
  * turn the 120 requests / 60 s limit off.
@@ -78,8 +79,9 @@ console.log(`ngrok API sandbox listening on ${sandbox.url}
   sample stream:    ${eventStreamId}
   control surface:  ${sandbox.url}/_sandbox/
 Try: curl -H "Authorization: Bearer ${sandbox.apiKey}" -H "Ngrok-Version: 2" ${sandbox.url}/event_streams
-Its AWS stand-ins (Secrets Manager, DynamoDB, Lambda Invoke) answer only requests signed with
-these credentials. For the AWS SDKs (and the AWS CLI from 2.13), paste into a shell:
+Its AWS stand-ins (Secrets Manager, DynamoDB, Lambda Invoke, EventBridge Scheduler) answer only
+requests signed with these credentials. For the AWS SDKs (and the AWS CLI from 2.13), paste into a
+shell:
 ${awsEnvironment.map(([name, value]) => `  export ${name}=${shellWord(value)}`).join('\n')}
 Ctrl-C stops it.`);
 

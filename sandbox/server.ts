@@ -1,7 +1,8 @@
 /**
  * The sandbox: one local HTTP server that emulates the ngrok API (Event Streams and Event
- * Destinations) and Secrets Manager's GetSecretValue, with a control surface for tests under
- * `/_sandbox/`. Written from docs/ngrok-api.md; it imports nothing from `lib/` or `functions/`,
+ * Destinations) and its AWS stand-ins (Secrets Manager's GetSecretValue, DynamoDB's item
+ * operations, Query and Scan, Lambda's Invoke, EventBridge Scheduler with a clock that fires
+ * one-time schedules), with a control surface for tests under `/_sandbox/`. Written from docs/ngrok-api.md; it imports nothing from `lib/` or `functions/`,
  * so a misreading of the wire in the client cannot hide here too. Dev and test only.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,6 +15,7 @@ import { type Fault, FaultList, parseFault } from './faults.ts';
 import { newId } from './ids.ts';
 import { handleApiRequest, NgrokState } from './ngrok-api.ts';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.ts';
+import { isSchedulerPath, type SchedulerOptions, SchedulerStore } from './scheduler.ts';
 import { SecretsStore } from './secrets-manager.ts';
 import { type AwsCredentials, verifySigV4 } from './sigv4.ts';
 
@@ -29,6 +31,15 @@ const AWS_CONTENT_TYPES = {
   dynamodb: 'application/x-amz-json-1.0',
   secretsmanager: 'application/x-amz-json-1.1',
   lambda: 'application/json',
+  scheduler: 'application/json',
+} as const;
+
+/** The service name each AWS stand-in's requests must be signed for (the credential scope's). */
+const SIGNING_NAMES = {
+  dynamodb: 'dynamodb',
+  secretsmanager: 'secretsmanager',
+  lambda: 'lambda',
+  scheduler: 'scheduler',
 } as const;
 
 /**
@@ -39,6 +50,7 @@ export const AWS_ENDPOINT_VARIABLES = [
   'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   'AWS_ENDPOINT_URL_DYNAMODB',
   'AWS_ENDPOINT_URL_LAMBDA',
+  'AWS_ENDPOINT_URL_SCHEDULER',
 ] as const;
 
 export interface SandboxOptions {
@@ -55,6 +67,14 @@ export interface SandboxOptions {
   /** DynamoDB tables, by name: their key attribute names (partition key first). */
   tables?: Record<string, string[]>;
   /**
+   * EventBridge Scheduler: where its clock invokes the Lambda targets of due one-time schedules
+   * (`lambdaUrl`: serverless offline's Lambda endpoint; without it they are recorded as fired,
+   * not invoked), how often it looks (`tickMs`, default 1000; false: only
+   * `sandbox.scheduler.tick(now)`), the retries' backoff, and the schedule groups that exist
+   * besides `default`.
+   */
+  scheduler?: SchedulerOptions;
+  /**
    * The only AWS credentials its AWS stand-ins accept (SigV4). Default: a random pair, in
    * `sandbox.awsCredentials`, for the functions' environment.
    */
@@ -69,7 +89,7 @@ export interface SandboxOptions {
 }
 
 export interface RequestLogEntry {
-  api: 'ngrok' | 'secretsmanager' | 'dynamodb' | 'lambda';
+  api: 'ngrok' | 'secretsmanager' | 'dynamodb' | 'lambda' | 'scheduler';
   method: string;
   path: string;
   query: string;
@@ -89,6 +109,8 @@ export interface Sandbox {
   state: NgrokState;
   secrets: SecretsStore;
   dynamodb: DynamoStore;
+  /** EventBridge Scheduler's schedules, its clock (`tick(now)`) and what it fired. */
+  scheduler: SchedulerStore;
   /** What AWS SDK clients pointed at the sandbox must sign with. */
   awsCredentials: AwsCredentials;
   faults: FaultList;
@@ -171,6 +193,7 @@ export function seedSamples(state: NgrokState): {
  *   ValidationException (sandbox/dynamodb.ts);
  * - Secrets Manager: the sandbox's own cap (AWS documents none; a secret holds at most 64 KB),
  *   refused like DynamoDB, by the same kind of AWS JSON front end;
+ * - Scheduler: the sandbox's own cap (AWS documents none), refused the same way;
  * - Lambda's Invoke: 6 MB, as Lambda refuses it: 413 RequestEntityTooLargeException.
  */
 function tooLargeAnswer(
@@ -181,6 +204,7 @@ function tooLargeAnswer(
     case 'dynamodb':
       return { limit: 16 * MIB, status: 413, body: undefined, headers: {} };
     case 'secretsmanager':
+    case 'scheduler':
       return { limit: MIB, status: 413, body: undefined, headers: {} };
     case 'lambda':
       return {
@@ -272,6 +296,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   const dynamodb = new DynamoStore();
   for (const [name, keys] of Object.entries(options.tables ?? {})) dynamodb.createTable(name, keys);
+  const log = options.log ?? (() => {});
+  const scheduler = new SchedulerStore({ log, ...options.scheduler });
   /** Asynchronous Lambda invocations received (Invoke with X-Amz-Invocation-Type: Event). */
   const invocations: { function: string; invocation_type: string; payload: unknown }[] = [];
   /** What was posted to the Slack response_url catcher, oldest first. */
@@ -290,7 +316,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   const config: Config = { ...initialConfig };
   for (const [name, value] of Object.entries(options.secrets ?? {})) secrets.put(name, value);
-  const log = options.log ?? (() => {});
 
   /** The ngrok API: credentials, version, rate limit, content, then the operation. */
   function ngrokApi(request: IncomingMessage, url: URL, rawBody: string, origin: string) {
@@ -371,13 +396,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const lambdaFunction = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(
       url.pathname,
     )?.[1];
+    // Scheduler is REST JSON: its operations are told apart by method and path, not X-Amz-Target
+    // (the ngrok API has no such paths).
     const api: RequestLogEntry['api'] = lambdaFunction
       ? 'lambda'
       : isAws && String(amzTarget).startsWith('DynamoDB_20120810.')
         ? 'dynamodb'
         : isAws
           ? 'secretsmanager'
-          : 'ngrok';
+          : isSchedulerPath(url.pathname)
+            ? 'scheduler'
+            : 'ngrok';
     const entry: RequestLogEntry = {
       api,
       method,
@@ -423,13 +452,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         },
         awsCredentials,
       );
-      if (!verdict.ok) {
-        finish(verdict.status);
+      // Signed for another service: AWS refuses it as a signature of the wrong scope.
+      const refusal = !verdict.ok
+        ? verdict
+        : entry.api === 'scheduler' && verdict.service !== SIGNING_NAMES.scheduler
+          ? {
+              status: 403,
+              type: 'InvalidSignatureException',
+              message: `Credential should be scoped to correct service: '${SIGNING_NAMES.scheduler}'.`,
+            }
+          : undefined;
+      if (refusal) {
+        finish(refusal.status);
         send(
           response,
-          verdict.status,
-          { __type: verdict.type, message: verdict.message },
-          { 'x-amzn-errortype': verdict.type },
+          refusal.status,
+          entry.api === 'scheduler'
+            ? { Message: refusal.message }
+            : { __type: refusal.type, message: refusal.message },
+          { 'x-amzn-errortype': refusal.type },
           AWS_CONTENT_TYPES[entry.api],
         );
         return;
@@ -461,7 +502,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const type =
         fault.error_code ?? (fault.status >= 500 ? 'InternalFailure' : 'ValidationException');
       status = fault.status;
-      body = { __type: type, message: `Injected fault: HTTP ${fault.status}.` };
+      const message = `Injected fault: HTTP ${fault.status}.`;
+      // REST JSON (Scheduler): the name in the header only, `Message` in the body.
+      body = entry.api === 'scheduler' ? { Message: message } : { __type: type, message };
       headers = { 'x-amzn-errortype': type };
       contentType = AWS_CONTENT_TYPES[entry.api];
     } else if (entry.api === 'secretsmanager') {
@@ -470,6 +513,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       contentType = answer.headers['content-type'];
     } else if (entry.api === 'dynamodb') {
       const answer = dynamodb.handle(String(amzTarget), rawBody);
+      ({ status, body, headers } = answer);
+      contentType = answer.headers['content-type'];
+    } else if (entry.api === 'scheduler') {
+      const region =
+        /Credential=[^/]+\/[^/]+\/([^/]+)\//.exec(String(request.headers.authorization))?.[1] ??
+        'us-east-1';
+      const answer = scheduler.handle({
+        method,
+        path: url.pathname
+          .split('/')
+          .map((segment) => {
+            try {
+              return decodeURIComponent(segment);
+            } catch {
+              return segment;
+            }
+          })
+          .join('/'),
+        query: url.searchParams,
+        region,
+        body: rawBody,
+      });
       ({ status, body, headers } = answer);
       contentType = answer.headers['content-type'];
     } else if (entry.api === 'lambda') {
@@ -545,6 +610,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       limiter.reset();
       requests.length = 0;
       dynamodb.clear();
+      scheduler.reset();
       invocations.length = 0;
       slackResponses.length = 0;
       // What `npm start` and `npm run sandbox` seed at start, again (`npm run sandbox:reset`).
@@ -656,6 +722,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       invocations.length = 0;
       return [200, { invocations }];
     }
+    if (route === 'GET /scheduler/schedules') return [200, { schedules: scheduler.view() }];
+    if (route === 'GET /scheduler/fired') return [200, { fired: scheduler.fired }];
+    if (route === 'DELETE /scheduler/fired') {
+      scheduler.fired.length = 0;
+      return [200, { fired: scheduler.fired }];
+    }
+    if (route === 'POST /scheduler/tick') {
+      const at = fields.at === undefined ? Date.now() : Date.parse(String(fields.at));
+      if (Number.isNaN(at)) throw new ApiError(400, `'at' must be an ISO 8601 instant.`);
+      return [200, { fired: await scheduler.tick(at) }];
+    }
     const table = /^(PUT|GET) \/dynamodb\/tables\/([^/]+)$/.exec(route);
     if (table?.[1] === 'PUT') {
       const keys = fields.keys;
@@ -675,7 +752,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   const CONTROL_ROUTES = [
-    'POST /_sandbox/reset {samples?: true} (state, faults, request log, rate limit windows, config as started; with samples, the sample destinations and stream seeded again)',
+    'POST /_sandbox/reset {samples?: true} (state, faults, request log, rate limit windows, config as started, DynamoDB items, Scheduler schedules and firings; with samples, the sample destinations and stream seeded again)',
     'POST /_sandbox/seed {event_destinations?: [...], event_streams?: [...]}',
     'GET|POST|DELETE /_sandbox/faults {method, path, times, status?, retry_after?, error_code?, body?, delay_ms?, drop?: before|after}',
     'GET|DELETE /_sandbox/requests',
@@ -683,6 +760,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     'GET /_sandbox/secrets, PUT /_sandbox/secrets/{name} {secret_string}, DELETE /_sandbox/secrets/{name}',
     'PUT /_sandbox/dynamodb/tables/{name} {keys: [partition key, sort key?]}, GET /_sandbox/dynamodb/tables/{name} (its items)',
     'GET|DELETE /_sandbox/lambda/invocations (Invoke requests received, oldest first)',
+    'GET /_sandbox/scheduler/schedules (the schedules held: group, expression, time zone, state, target, next_fire_at)',
+    'GET|DELETE /_sandbox/scheduler/fired (what the clock fired, oldest first: due_at, fired_at, function, input, attempts, outcome, deleted)',
+    'POST /_sandbox/scheduler/tick {at?: ISO 8601} (fires what is due at that instant, default now, and makes the retries due; answers what fired)',
     'POST /_sandbox/slack/response/{any path} (a Slack response_url), GET|DELETE /_sandbox/slack/responses',
   ];
 
@@ -747,6 +827,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     server.listen(options.port ?? 0, host, resolve);
   });
   const { port } = server.address() as AddressInfo;
+  scheduler.start();
 
   return {
     url: `http://${host}:${port}`,
@@ -754,12 +835,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     state,
     secrets,
     dynamodb,
+    scheduler,
     awsCredentials,
     faults,
     requests,
     close: () =>
       new Promise<void>((resolve, reject) => {
         closing.abort();
+        scheduler.close();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),

@@ -1,7 +1,9 @@
 /**
  * `npm run check:aws-cli`: the real AWS CLI v2 against the sandbox's AWS stand-ins — DynamoDB
  * put-item, update-item, get-item and delete-item, a reserved word refused as DynamoDB refuses
- * it, and Secrets Manager's get-secret-value, found and not found. The CLI is another client
+ * it, Secrets Manager's get-secret-value, found and not found, and EventBridge Scheduler's
+ * create-schedule, get-schedule and delete-schedule, with its ConflictException,
+ * ValidationException and ResourceNotFoundException. The CLI is another client
  * than the JavaScript SDK (botocore: its own signing, serialisation and parameter checks), so a
  * stand-in that only the SDK tests could hide what a user of the CLI would meet.
  *
@@ -96,6 +98,33 @@ const failedWith = (answer: Run, code: number, ...texts: string[]) =>
 
 const key = JSON.stringify({ id: { S: 'checked' } });
 
+/** A one-time schedule as the service makes them, in the group `npm start` creates. */
+const SCHEDULE = 'aws-cli-check-schedule';
+const SCHEDULE_GROUP = 'aws-cli-check-group';
+const SCHEDULE_INPUT = '{"checked_by":"aws-cli"}';
+const scheduleArgs = (name: string, expression: string) => [
+  'scheduler',
+  'create-schedule',
+  '--name',
+  name,
+  '--group-name',
+  SCHEDULE_GROUP,
+  '--schedule-expression',
+  expression,
+  '--schedule-expression-timezone',
+  'Europe/Berlin',
+  '--flexible-time-window',
+  'Mode=OFF',
+  '--target',
+  JSON.stringify({
+    Arn: 'arn:aws:lambda:us-east-1:123456789012:function:aws-cli-check',
+    RoleArn: 'arn:aws:iam::123456789012:role/aws-cli-check',
+    Input: SCHEDULE_INPUT,
+    RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+  }),
+];
+const scheduleRef = ['--name', SCHEDULE, '--group-name', SCHEDULE_GROUP];
+
 /** The checks, in groups: a group runs after the one before, its checks at once. */
 const CHECKS: Check[][] = [
   [
@@ -110,6 +139,16 @@ const CHECKS: Check[][] = [
         JSON.stringify({ id: { S: 'checked' }, step: { N: '1' } }),
       ],
       verify: succeeded,
+    },
+    {
+      name: 'scheduler create-schedule (a one-time at() in Europe/Berlin, in a group)',
+      args: scheduleArgs(SCHEDULE, 'at(2030-06-01T12:00:00)'),
+      verify: (answer) =>
+        succeeded(answer) ??
+        (json(answer.stdout).ScheduleArn ===
+        `arn:aws:scheduler:us-east-1:000000000000:schedule/${SCHEDULE_GROUP}/${SCHEDULE}`
+          ? undefined
+          : `unexpected answer: ${answer.stdout}`),
     },
   ],
   [
@@ -161,6 +200,45 @@ const CHECKS: Check[][] = [
         ),
     },
     {
+      name: 'scheduler get-schedule',
+      args: ['scheduler', 'get-schedule', ...scheduleRef],
+      verify: (answer) => {
+        const schedule = json(answer.stdout);
+        const target = (schedule.Target ?? {}) as Record<string, unknown>;
+        return (
+          succeeded(answer) ??
+          (schedule.ScheduleExpression === 'at(2030-06-01T12:00:00)' &&
+          schedule.ScheduleExpressionTimezone === 'Europe/Berlin' &&
+          schedule.State === 'ENABLED' &&
+          target.Input === SCHEDULE_INPUT
+            ? undefined
+            : `unexpected answer: ${answer.stdout}`)
+        );
+      },
+    },
+    {
+      name: 'scheduler create-schedule of a name the group holds (ConflictException)',
+      args: scheduleArgs(SCHEDULE, 'at(2030-07-01T12:00:00)'),
+      verify: (answer) =>
+        failedWith(
+          answer,
+          254,
+          '(ConflictException) when calling the CreateSchedule operation',
+          `Schedule ${SCHEDULE} already exists.`,
+        ),
+    },
+    {
+      name: 'scheduler create-schedule with an at() on a day that does not exist (ValidationException)',
+      args: scheduleArgs('aws-cli-check-invalid', 'at(2030-02-30T12:00:00)'),
+      verify: (answer) =>
+        failedWith(
+          answer,
+          254,
+          '(ValidationException) when calling the CreateSchedule operation',
+          'Invalid Schedule Expression at(2030-02-30T12:00:00)',
+        ),
+    },
+    {
       name: 'secretsmanager get-secret-value',
       args: ['secretsmanager', 'get-secret-value', '--secret-id', SECRET],
       verify: (answer) =>
@@ -206,6 +284,11 @@ const CHECKS: Check[][] = [
           ? `unexpected answer: ${answer.stdout}`
           : undefined),
     },
+    {
+      name: 'scheduler delete-schedule',
+      args: ['scheduler', 'delete-schedule', ...scheduleRef],
+      verify: succeeded,
+    },
   ],
   [
     {
@@ -213,6 +296,17 @@ const CHECKS: Check[][] = [
       args: ['dynamodb', 'get-item', '--table-name', TABLE, '--key', key],
       verify: (answer) =>
         succeeded(answer) ?? (answer.stdout.trim() === '' ? undefined : `found: ${answer.stdout}`),
+    },
+    {
+      name: 'scheduler get-schedule after delete-schedule (ResourceNotFoundException)',
+      args: ['scheduler', 'get-schedule', ...scheduleRef],
+      verify: (answer) =>
+        failedWith(
+          answer,
+          254,
+          '(ResourceNotFoundException) when calling the GetSchedule operation',
+          `Schedule ${SCHEDULE} does not exist.`,
+        ),
     },
   ],
 ];
@@ -252,6 +346,8 @@ async function main(): Promise<number> {
   const sandbox = await startSandbox({
     tables: { [TABLE]: ['id'] },
     secrets: { [SECRET]: SECRET_VALUE },
+    // Its clock off: the check's schedule is for 2030 anyway.
+    scheduler: { tickMs: false, groups: [SCHEDULE_GROUP] },
   });
   const env = isolatedEnv(sandbox, home);
   const common = ['--endpoint-url', sandbox.url, '--output', 'json', '--no-cli-pager'];

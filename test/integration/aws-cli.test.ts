@@ -90,7 +90,7 @@ describe('npm run check:aws-cli', () => {
     }
     expect(outcome.output).toMatch(/^AWS CLI: .+ \(aws-cli\/2\./);
     expect(outcome.output).not.toContain('FAIL');
-    expect(outcome.output).toContain('aws-cli check: 8 passed, 0 failed');
+    expect(outcome.output).toContain('aws-cli check: 14 passed, 0 failed');
     expect(outcome.code).toBe(0);
   }, 180_000);
 });

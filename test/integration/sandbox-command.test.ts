@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   GetSecretValueCommand,
   ResourceNotFoundException,
@@ -157,12 +158,17 @@ describe('npm run sandbox', () => {
       ),
     );
 
+    const schedules = await withAwsEnv(sandbox.exported, () =>
+      new SchedulerClient({}).send(new ListSchedulesCommand({})),
+    );
+
     expect(Object.keys(sandbox.exported).sort()).toEqual(
       [
         'AWS_ACCESS_KEY_ID',
         'AWS_DEFAULT_REGION',
         'AWS_ENDPOINT_URL_DYNAMODB',
         'AWS_ENDPOINT_URL_LAMBDA',
+        'AWS_ENDPOINT_URL_SCHEDULER',
         'AWS_ENDPOINT_URL_SECRETS_MANAGER',
         'AWS_REGION',
         'AWS_SECRET_ACCESS_KEY',
@@ -176,6 +182,7 @@ describe('npm run sandbox', () => {
       message: 'Requested resource not found',
     });
     expect(invoked.StatusCode).toBe(202);
+    expect(schedules.Schedules).toEqual([]);
   });
 
   it('uses the credentials chosen with SANDBOX_AWS_ACCESS_KEY_ID and SANDBOX_AWS_SECRET_ACCESS_KEY, and no others', async () => {

@@ -1,7 +1,7 @@
 /**
  * The sandbox's DynamoDB stand-in, through the real `@aws-sdk/client-dynamodb`: the item
- * operations and condition expressions Powertools Idempotency relies on, as the DynamoDB API
- * reference describes them.
+ * operations and condition expressions Powertools Idempotency relies on, and Query and Scan, as
+ * the DynamoDB API reference describes them.
  */
 import {
   ConditionalCheckFailedException,
@@ -10,8 +10,12 @@ import {
   type DynamoDBServiceException,
   GetItemCommand,
   PutItemCommand,
+  paginateQuery,
+  QueryCommand,
+  type QueryCommandInput,
   ResourceNotFoundException,
   type ReturnValue,
+  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { control, useSandbox } from '../helpers/sandbox.ts';
@@ -451,5 +455,335 @@ describe('Sandbox DynamoDB: the 400 KB item size, counted as DynamoDB counts it'
     expect(raw.status).toBe(413);
     expect(await raw.text()).toBe('');
     expect(await stored('a')).toBeUndefined();
+  });
+});
+
+describe('Sandbox DynamoDB: Query and Scan, as DynamoDB answers them', () => {
+  /** A table with a sort key, as the overrides table has. */
+  const SORTED = 'sorted';
+  const item = (pk: string, sk: string, extra: Record<string, unknown> = {}) => ({
+    pk: { S: pk },
+    sk: { S: sk },
+    ...extra,
+  });
+  const keysOf = (items: Record<string, { S?: string }>[] | undefined) =>
+    (items ?? []).map((each) => `${each.pk?.S}/${each.sk?.S}`);
+  const putSorted = (each: Record<string, unknown>) =>
+    db.send(new PutItemCommand({ TableName: SORTED, Item: each as never }));
+  const query = (input: Omit<QueryCommandInput, 'TableName'>) =>
+    db.send(new QueryCommand({ TableName: SORTED, ...input }));
+
+  beforeEach(async () => {
+    await control(ctx.url, 'PUT', `/dynamodb/tables/${SORTED}`, { keys: ['pk', 'sk'] });
+    // Put out of order: the answers come in key order all the same.
+    for (const sk of ['2026-03-01', '2026-01-01', '2026-02-01', 'b#1', 'a#2', 'a#1']) {
+      await putSorted(item('stream-1', sk, { rate: { N: sk.startsWith('a') ? '0.5' : '1' } }));
+    }
+    await putSorted(item('stream-2', '2026-01-15'));
+  });
+
+  it('queries one partition in sort key order, forwards or backwards', async () => {
+    const forwards = await query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: 'stream-1' } },
+    });
+    const backwards = await query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: 'stream-1' } },
+      ScanIndexForward: false,
+      ConsistentRead: true,
+    });
+
+    expect(keysOf(forwards.Items)).toEqual([
+      'stream-1/2026-01-01',
+      'stream-1/2026-02-01',
+      'stream-1/2026-03-01',
+      'stream-1/a#1',
+      'stream-1/a#2',
+      'stream-1/b#1',
+    ]);
+    expect(forwards).toMatchObject({ Count: 6, ScannedCount: 6 });
+    expect(forwards.LastEvaluatedKey).toBeUndefined();
+    expect(keysOf(backwards.Items)).toEqual([...keysOf(forwards.Items)].reverse());
+  });
+
+  it.each([
+    ['#sk = :a', { ':a': '2026-02-01' }, ['2026-02-01']],
+    ['#sk < :a', { ':a': '2026-02-01' }, ['2026-01-01']],
+    ['#sk <= :a', { ':a': '2026-02-01' }, ['2026-01-01', '2026-02-01']],
+    ['#sk > :a', { ':a': '2026-03-01' }, ['a#1', 'a#2', 'b#1']],
+    ['#sk >= :a', { ':a': 'a#2' }, ['a#2', 'b#1']],
+    [
+      '#sk BETWEEN :a AND :b',
+      { ':a': '2026-01-15', ':b': '2026-03-01' },
+      ['2026-02-01', '2026-03-01'],
+    ],
+    ['begins_with(#sk, :a)', { ':a': 'a#' }, ['a#1', 'a#2']],
+    [':a > #sk', { ':a': '2026-02-01' }, ['2026-01-01']],
+  ])('narrows by the sort key: %s', async (condition, values, expected) => {
+    const answer = await query({
+      // The sort key's condition first, in parentheses: DynamoDB takes either order.
+      KeyConditionExpression: `(${condition}) AND pk = :pk`,
+      ExpressionAttributeNames: { '#sk': 'sk' },
+      ExpressionAttributeValues: {
+        ':pk': { S: 'stream-1' },
+        ...Object.fromEntries(Object.entries(values).map(([name, value]) => [name, { S: value }])),
+      },
+    });
+
+    expect((answer.Items ?? []).map((each) => each.sk?.S)).toEqual(expected);
+  });
+
+  it('filters after reading (Count vs ScannedCount), projects, and counts only with Select COUNT', async () => {
+    const filtered = await query({
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: 'rate < :one',
+      ProjectionExpression: 'sk, rate',
+      ExpressionAttributeValues: { ':pk': { S: 'stream-1' }, ':one': { N: '1' } },
+    });
+    const counted = await query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: 'stream-1' } },
+      Select: 'COUNT',
+    });
+
+    expect(filtered.Items).toEqual([
+      { sk: { S: 'a#1' }, rate: { N: '0.5' } },
+      { sk: { S: 'a#2' }, rate: { N: '0.5' } },
+    ]);
+    expect(filtered).toMatchObject({ Count: 2, ScannedCount: 6 });
+    expect(counted.Items).toBeUndefined();
+    expect(counted).toMatchObject({ Count: 6, ScannedCount: 6 });
+  });
+
+  it('pages with Limit: LastEvaluatedKey after Limit items read (filtered or not), even on the last page', async () => {
+    const pages: { keys: string[]; scanned?: number; last?: unknown }[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await query({
+        KeyConditionExpression: 'pk = :pk',
+        FilterExpression: 'rate = :one',
+        ExpressionAttributeValues: { ':pk': { S: 'stream-1' }, ':one': { N: '1' } },
+        Limit: 2,
+        ExclusiveStartKey: start as never,
+      });
+      pages.push({
+        keys: keysOf(page.Items),
+        scanned: page.ScannedCount,
+        last: page.LastEvaluatedKey,
+      });
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined && pages.length < 10);
+
+    expect(pages).toEqual([
+      {
+        keys: ['stream-1/2026-01-01', 'stream-1/2026-02-01'],
+        scanned: 2,
+        last: item('stream-1', '2026-02-01'),
+      },
+      // Both read items filtered out: an empty page that still goes on.
+      { keys: ['stream-1/2026-03-01'], scanned: 2, last: item('stream-1', 'a#1') },
+      { keys: ['stream-1/b#1'], scanned: 2, last: item('stream-1', 'b#1') },
+      { keys: [], scanned: 0, last: undefined },
+    ]);
+  });
+
+  it('pages through the SDK’s paginator, backwards', async () => {
+    const keys: string[] = [];
+    for await (const page of paginateQuery(
+      { client: db, pageSize: 4 },
+      {
+        TableName: SORTED,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: 'stream-1' } },
+        ScanIndexForward: false,
+      },
+    )) {
+      keys.push(...keysOf(page.Items));
+    }
+
+    expect(keys).toHaveLength(6);
+    expect(keys[0]).toBe('stream-1/b#1');
+    expect(keys.at(-1)).toBe('stream-1/2026-01-01');
+  });
+
+  it('stops a page at 1 MB read: the item that crosses it is the last one', async () => {
+    const big = (sk: string) => item('big', sk, { v: { S: 'x'.repeat(300 * 1024) } });
+    for (const sk of ['1', '2', '3', '4', '5']) await putSorted(big(sk));
+    const ask = (start?: Record<string, unknown>) =>
+      query({
+        KeyConditionExpression: 'pk = :pk',
+        ProjectionExpression: 'sk',
+        ExpressionAttributeValues: { ':pk': { S: 'big' } },
+        ExclusiveStartKey: start as never,
+      });
+
+    const first = await ask();
+    const second = await ask(first.LastEvaluatedKey);
+
+    // 3 × 300 KB is under 1 MB, the 4th passes it.
+    expect(first.Items).toEqual([1, 2, 3, 4].map((n) => ({ sk: { S: String(n) } })));
+    expect(first.LastEvaluatedKey).toEqual(item('big', '4'));
+    expect(second.Items).toEqual([{ sk: { S: '5' } }]);
+    expect(second.LastEvaluatedKey).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'no key condition',
+      {},
+      'Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.',
+    ],
+    [
+      'a condition on another attribute',
+      { KeyConditionExpression: 'pk = :pk AND rate = :x' },
+      'Query condition missed key schema element: sk',
+    ],
+    [
+      'no partition key',
+      { KeyConditionExpression: 'sk = :x' },
+      'Query condition missed key schema element: pk',
+    ],
+    [
+      'a range on the partition key',
+      { KeyConditionExpression: 'pk > :pk' },
+      'Query key condition not supported',
+    ],
+    [
+      'OR',
+      { KeyConditionExpression: 'pk = :pk OR sk = :x' },
+      'Invalid operator used in KeyConditionExpression: OR',
+    ],
+    [
+      '<>',
+      { KeyConditionExpression: 'pk <> :pk' },
+      'Invalid operator used in KeyConditionExpression: <>',
+    ],
+    [
+      'attribute_exists',
+      { KeyConditionExpression: 'pk = :pk AND attribute_exists(sk)' },
+      'Invalid operator used in KeyConditionExpression: attribute_exists',
+    ],
+    [
+      'two conditions on one key',
+      { KeyConditionExpression: 'pk = :pk AND pk = :x' },
+      'KeyConditionExpressions must only contain one condition per key',
+    ],
+    [
+      'a nested attribute',
+      { KeyConditionExpression: 'pk = :pk AND sk.part = :x' },
+      'KeyConditionExpressions cannot have conditions on nested attributes',
+    ],
+    [
+      'two attributes in one condition',
+      { KeyConditionExpression: 'pk = sk' },
+      'Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition',
+    ],
+    [
+      'a reserved word',
+      { KeyConditionExpression: 'pk = :pk AND name = :x' },
+      'Invalid KeyConditionExpression: Attribute name is a reserved keyword; reserved keyword: name',
+    ],
+    [
+      'a filter on a key attribute',
+      { KeyConditionExpression: 'pk = :pk', FilterExpression: 'sk = :x' },
+      'Filter Expression can only contain non-primary key attributes: Primary key attribute: sk',
+    ],
+    [
+      'an index',
+      { KeyConditionExpression: 'pk = :pk', IndexName: 'by-rate' },
+      'The table does not have the specified index: by-rate',
+    ],
+    [
+      'Limit 0',
+      { KeyConditionExpression: 'pk = :pk', Limit: 0 },
+      "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+    ],
+    [
+      'a start key outside the partition',
+      { KeyConditionExpression: 'pk = :pk', ExclusiveStartKey: item('stream-2', 'x') },
+      'The provided starting key is outside query boundaries based on provided conditions',
+    ],
+    [
+      'a start key outside the sort key condition',
+      { KeyConditionExpression: 'pk = :pk AND sk < :x', ExclusiveStartKey: item('stream-1', 'z') },
+      'The provided starting key does not match the range key predicate',
+    ],
+    [
+      'a start key that is not the table’s key',
+      { KeyConditionExpression: 'pk = :pk', ExclusiveStartKey: { pk: { S: 'stream-1' } } },
+      'The provided starting key is invalid: The provided key element does not match the schema',
+    ],
+  ])('refuses %s as DynamoDB does', async (_, input, message) => {
+    const used = JSON.stringify(input);
+    const values = Object.fromEntries(
+      [
+        [':pk', { S: 'stream-1' }],
+        [':x', { S: 'a' }],
+      ].filter(([name]) => used.includes(name as string)),
+    );
+
+    const error = await failure(
+      query({
+        ...(input as Omit<QueryCommandInput, 'TableName'>),
+        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+      }),
+    );
+
+    expect(error.name).toBe('ValidationException');
+    expect(error.message).toBe(message);
+  });
+
+  it('scans the whole table in key order, filtered, in pages', async () => {
+    const all = await db.send(new ScanCommand({ TableName: SORTED }));
+    const firstPage = await db.send(
+      new ScanCommand({
+        TableName: SORTED,
+        Limit: 3,
+        FilterExpression: 'begins_with(sk, :year)',
+        ExpressionAttributeValues: { ':year': { S: '2026' } },
+      }),
+    );
+    const rest = await db.send(
+      new ScanCommand({
+        TableName: SORTED,
+        ExclusiveStartKey: firstPage.LastEvaluatedKey,
+        FilterExpression: 'begins_with(sk, :year)',
+        ExpressionAttributeValues: { ':year': { S: '2026' } },
+      }),
+    );
+    const missing = await failure(db.send(new ScanCommand({ TableName: 'no-such-table' })));
+
+    expect(keysOf(all.Items)).toEqual([
+      'stream-1/2026-01-01',
+      'stream-1/2026-02-01',
+      'stream-1/2026-03-01',
+      'stream-1/a#1',
+      'stream-1/a#2',
+      'stream-1/b#1',
+      'stream-2/2026-01-15',
+    ]);
+    expect(all).toMatchObject({ Count: 7, ScannedCount: 7 });
+    expect(firstPage).toMatchObject({ Count: 3, ScannedCount: 3 });
+    expect(firstPage.LastEvaluatedKey).toEqual(item('stream-1', '2026-03-01'));
+    expect(keysOf(rest.Items)).toEqual(['stream-2/2026-01-15']);
+    expect(rest).toMatchObject({ Count: 1, ScannedCount: 4 });
+    expect(missing).toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('scans a table with a partition key only, and filters with contains()', async () => {
+    await put({ id: { S: 'a' }, tags: { SS: ['alert', 'slack'] } });
+    await put({ id: { S: 'b' }, tags: { SS: ['schedule'] } });
+
+    const answer = await db.send(
+      new ScanCommand({
+        TableName: TABLE,
+        FilterExpression: 'contains(tags, :t)',
+        ExpressionAttributeValues: { ':t': { S: 'alert' } },
+      }),
+    );
+
+    expect(answer.Items).toEqual([{ id: { S: 'a' }, tags: { SS: ['alert', 'slack'] } }]);
+    expect(answer).toMatchObject({ Count: 1, ScannedCount: 2 });
   });
 });
