@@ -141,6 +141,7 @@ export function localAwsEnv(
   return {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: sandboxUrl,
     AWS_ENDPOINT_URL_DYNAMODB: sandboxUrl,
+    AWS_ENDPOINT_URL_SCHEDULER: sandboxUrl,
     ...(lambdaUrl ? { AWS_ENDPOINT_URL_LAMBDA: lambdaUrl } : {}),
     // The sandbox's own credentials: it answers only requests signed with them.
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,

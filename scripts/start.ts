@@ -25,6 +25,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { samplingGroupName } from '../infra/sampling.ts';
 import { sha256Hex } from '../lib/auth/tokens.ts';
 import { loadPolicyFile, policyPath } from '../lib/sampling/load.ts';
 import { type Sandbox, seedSamples, startSandbox } from '../sandbox/server.ts';
@@ -147,6 +148,12 @@ try {
   sandbox = await startSandbox({
     port: sandboxPort,
     log: quiet ? undefined : (line) => console.log(`[sandbox] ${line}`),
+    // Its EventBridge Scheduler fires one-time schedules into the functions, as Scheduler does
+    // (asynchronously), in the service's schedule group.
+    scheduler: {
+      lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
+      groups: [samplingGroupName('ngrok-event-streams', stage)],
+    },
   });
 } catch (error) {
   fail(`The sandbox could not start: ${(error as Error).message}`);
