@@ -831,6 +831,15 @@ function constraintErrors(errors: string[]): DynamoError {
   return validation(`${count} detected: ${errors.join('; ')}`);
 }
 
+/** The request's ProjectionExpression, parsed (its names and values checked), if it has one. */
+function projectionOf(request: Record<string, unknown>, context: Context) {
+  return typeof request.ProjectionExpression === 'string'
+    ? parseWhole(request.ProjectionExpression, 'ProjectionExpression', context, (parser) =>
+        parser.projection(),
+      )
+    : undefined;
+}
+
 export class DynamoStore {
   private readonly tables = new Map<string, Table>();
 
@@ -949,12 +958,7 @@ export class DynamoStore {
     switch (operation) {
       case 'GetItem': {
         const context = contextOf(request, ['ProjectionExpression']);
-        const paths =
-          typeof request.ProjectionExpression === 'string'
-            ? parseWhole(request.ProjectionExpression, 'ProjectionExpression', context, (parser) =>
-                parser.projection(),
-              )
-            : undefined;
+        const paths = projectionOf(request, context);
         checkAllUsed(context);
         const item = table.items.get(this.keyOf(table, request.Key));
         if (!item) return {};
@@ -1111,12 +1115,7 @@ export class DynamoStore {
         );
       }
     }
-    const paths =
-      typeof request.ProjectionExpression === 'string'
-        ? parseWhole(request.ProjectionExpression, 'ProjectionExpression', context, (parser) =>
-            parser.projection(),
-          )
-        : undefined;
+    const paths = projectionOf(request, context);
     checkAllUsed(context);
 
     const keyOrder = (a: Item, b: Item) => {
