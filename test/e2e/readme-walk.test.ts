@@ -6,14 +6,12 @@
  * and one whose comment names a status (`# get it (200)`) and prints a status on its last line
  * (curl's `-w '%{http_code}'`) must print that one.
  */
-import { type ChildProcess, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/local-stack.ts';
-import { ROOT } from '../helpers/local-stack.ts';
-import { keepServiceLines } from '../helpers/logs.ts';
-import { endTree, spawnTracked } from '../helpers/processes.ts';
+import { type LocalStack, ROOT, startLocalStack } from '../helpers/local-stack.ts';
 
 jest.setTimeout(300_000);
 
@@ -79,49 +77,11 @@ afterAll(() => {
   if (copy) rmSync(copy, { recursive: true, force: true });
 });
 
-/** `npm start` as the quick start says, in the copy; resolves when its banner is printed. */
-async function npmStart(
-  sandboxPort: number,
-): Promise<{ child: ChildProcess; output: () => string }> {
+/** `npm start` as the quick start says, in the copy, with no token chosen: as a newcomer's. */
+function npmStart(): Promise<LocalStack> {
   const command = /^npm start\b/m.exec(QUICK_START)?.[0];
   expect(command).toBe('npm start');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    SANDBOX_PORT: String(sandboxPort),
-    SANDBOX_QUIET: '1',
-  };
-  // As on a newcomer's machine: no token chosen.
-  delete env.DEV_API_TOKEN;
-  const child = spawnTracked('npm', ['start'], {
-    cwd: copy,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    stopSignal: 'SIGINT',
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.once('exit', () => keepServiceLines(output));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start not ready:\n${output}`)), 120_000);
-    const check = () => {
-      if (output.includes('Ctrl-C stops everything.')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`npm start exited with ${code}:\n${output}`));
-    });
-  });
-  return { child, output: () => output };
+  return startLocalStack({ DEV_API_TOKEN: '' }, [], 120_000, { cwd: copy, npm: true, port });
 }
 
 /** Every step of the walk, in order, in one shell; what each printed and how it ended. */
@@ -172,15 +132,15 @@ describe("the README's quick start and walk, as a newcomer follows them", () => 
   });
 
   it('works as written, twice: the second time after restarting npm start, with the same $TOKEN', async () => {
-    const first = await npmStart(await freePort());
+    const first = await npmStart();
     const token = readFileSync(join(copy, '.local-stack', 'token'), 'utf8').trim();
     const firstWalk = walk();
-    await endTree(first.child);
+    await first.stop();
 
-    const second = await npmStart(await freePort());
+    const second = await npmStart();
     const secondWalk = walk();
     const tokenAfter = readFileSync(join(copy, '.local-stack', 'token'), 'utf8').trim();
-    await endTree(second.child);
+    await second.stop();
 
     expect(first.output()).toContain(`http://127.0.0.1:${port}`);
     expect(first.output()).toContain(`bearer token:     ${token}`);

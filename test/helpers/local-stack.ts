@@ -46,21 +46,37 @@ function jsonLines(output: string): Record<string, unknown>[] {
   });
 }
 
+/** Where and how the stack starts, when not as the tests usually start it. */
+export interface StartHow {
+  /** The folder to start it in (default: this repository). */
+  cwd?: string;
+  /** Run it as `npm start`, as a user types it (default: `node scripts/start.ts`). */
+  npm?: boolean;
+  /** The API's port (default: a free one). */
+  port?: number;
+}
+
 export async function startLocalStack(
   env: Record<string, string> = {},
   args: string[] = [],
   timeoutMs = 90_000,
+  how: StartHow = {},
 ): Promise<LocalStack> {
-  const port = await freePort();
+  const port = how.port ?? (await freePort());
   const sandboxPort = await freePort();
-  const child = spawnTracked(process.execPath, [join(ROOT, 'scripts', 'start.ts'), ...args], {
-    cwd: ROOT,
+  const cwd = how.cwd ?? ROOT;
+  const [command, commandArgs] = how.npm
+    ? ['npm', ['start', ...(args.length > 0 ? ['--', ...args] : [])]]
+    : [process.execPath, [join(cwd, 'scripts', 'start.ts'), ...args]];
+  const child = spawnTracked(command, commandArgs, {
+    cwd,
     env: {
       ...process.env,
       PORT: String(port),
       SANDBOX_PORT: String(sandboxPort),
       SANDBOX_QUIET: '1',
-      // A token of the test's own: the user's kept token (.local-stack/token) is never touched.
+      // A token of the test's own: the user's kept token (.local-stack/token) is never touched
+      // (`DEV_API_TOKEN: ''` in `env`: the kept token, as a user's start reads it).
       DEV_API_TOKEN: newCallerToken(),
       ...env,
     },
