@@ -10,15 +10,25 @@
  * fails when a function names another role, or a row here names no function.
  */
 import { secretIamResource } from './deploy.ts';
+import { samplingGroupName } from './sampling.ts';
 
 type Cfn = Record<string, unknown>;
 
 /** One thing a function may do: its actions on one resource, and why it needs them. */
 export interface Grant {
   actions: readonly string[];
-  /** A CloudFormation value for the resource, given the service's secret name or ARN. */
-  resource: (secretName: string) => string | Cfn;
+  /** A CloudFormation value for the resource, given the service's secret name or ARN and its stage. */
+  resource: (stack: GrantContext) => string | Cfn;
+  /** A condition on the statement, if any. */
+  condition?: Cfn;
   why: string;
+}
+
+/** What a grant's resource may depend on. */
+export interface GrantContext {
+  secretName: string;
+  service: string;
+  stage: string;
 }
 
 const getAtt = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
@@ -26,7 +36,7 @@ const getAtt = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 export const GRANTS = {
   secret: {
     actions: ['secretsmanager:GetSecretValue'],
-    resource: (secretName) => secretIamResource(secretName),
+    resource: ({ secretName }) => secretIamResource(secretName),
     why: "reads the service's secret: the ngrok API key, the callers' token hashes, Slack's signing secret",
   },
   invokeSlackWorker: {
@@ -51,6 +61,34 @@ export const GRANTS = {
     resource: () => getAtt('SamplingDeadLetterQueue'),
     why: 'its on-failure destination: an event that failed for good goes to the queue',
   },
+  readOverrides: {
+    actions: ['dynamodb:Query', 'dynamodb:Scan'],
+    resource: () => getAtt('SamplingOverridesTable'),
+    why: 'reads the sampling overrides: the effective rate of a stream needs them',
+  },
+  writeOverrides: {
+    actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    resource: () => getAtt('SamplingOverridesTable'),
+    why: 'sets and ends sampling overrides (conditional writes)',
+  },
+  settleOverrides: {
+    actions: ['dynamodb:DeleteItem'],
+    resource: () => getAtt('SamplingOverridesTable'),
+    why: 'removes an override that has ended once its stream is set right',
+  },
+  overrideSchedules: {
+    actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+    resource: ({ service, stage }) => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/${samplingGroupName(service, stage)}/*`,
+    }),
+    why: "makes, moves and deletes an override's one-time schedules, in the sampling schedule group only",
+  },
+  passSchedulerRole: {
+    actions: ['iam:PassRole'],
+    resource: () => getAtt('SamplingSchedulerRole'),
+    condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    why: "gives those schedules the scheduler's role (which may only invoke the sampling function)",
+  },
 } as const satisfies Record<string, Grant>;
 
 export type GrantName = keyof typeof GRANTS;
@@ -62,12 +100,26 @@ export const DEFAULT_GRANTS: readonly GrantName[] = ['secret'];
  * The functions that may do something else than the default: read the secret (every route with
  * a token or a signature needs it). A new read-only route needs no row.
  */
+/** What a function that sets or ends overrides needs: the table, and the override schedules. */
+const SETS_OVERRIDES: readonly GrantName[] = [
+  'secret',
+  'readOverrides',
+  'writeOverrides',
+  'overrideSchedules',
+  'passSchedulerRole',
+];
+
 export const FUNCTION_GRANTS: Record<string, readonly GrantName[]> = {
   createEventStream: ['secret', 'idempotencyKeys'],
   getOpenApi: [],
-  applySamplingSchedule: ['secret', 'samplingFailures'],
-  slackCommand: ['secret', 'invokeSlackWorker'],
-  slackWorker: ['secret', 'slackIdempotency'],
+  getSamplingPlan: ['secret', 'readOverrides'],
+  applySampling: ['secret', 'readOverrides'],
+  applySamplingSchedule: ['secret', 'samplingFailures', 'readOverrides', 'settleOverrides'],
+  setSamplingOverride: SETS_OVERRIDES,
+  endSamplingOverride: SETS_OVERRIDES,
+  listSamplingOverrides: ['secret', 'readOverrides'],
+  slackCommand: ['secret', 'invokeSlackWorker', 'readOverrides'],
+  slackWorker: ['secret', 'slackIdempotency', ...SETS_OVERRIDES.slice(1)],
 };
 
 /** The logical id of a function's role, as serverless.yml names it (`role:`). */
@@ -84,7 +136,11 @@ export interface IamInput {
 }
 
 /** The statements of one function's role: its own log group, then its grants in table order. */
-export function statementsFor(functionName: string, lambdaName: string, secretName: string): Cfn[] {
+export function statementsFor(
+  functionName: string,
+  lambdaName: string,
+  stack: GrantContext,
+): Cfn[] {
   const grants = FUNCTION_GRANTS[functionName] ?? DEFAULT_GRANTS;
   return [
     {
@@ -96,7 +152,12 @@ export function statementsFor(functionName: string, lambdaName: string, secretNa
     },
     ...grants.map((name) => {
       const grant: Grant = GRANTS[name];
-      return { Effect: 'Allow', Action: [...grant.actions], Resource: grant.resource(secretName) };
+      return {
+        Effect: 'Allow',
+        Action: [...grant.actions],
+        Resource: grant.resource(stack),
+        ...(grant.condition ? { Condition: grant.condition } : {}),
+      };
     }),
   ];
 }
@@ -140,7 +201,11 @@ export function iamResources(input: IamInput): { Resources: Cfn } {
             PolicyName: name,
             PolicyDocument: {
               Version: '2012-10-17',
-              Statement: statementsFor(name, lambdaName, input.secretName),
+              Statement: statementsFor(name, lambdaName, {
+                secretName: input.secretName,
+                service: input.service,
+                stage: input.stage,
+              }),
             },
           },
         ],

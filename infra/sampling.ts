@@ -3,7 +3,7 @@
  * a schedule group of the service and stage; one AWS::Scheduler::Schedule per boundary time
  * (cron with day names, in the rule's zone, no flexible window, a retry policy, a dead-letter
  * queue); one-time schedules for boundaries that daylight saving would skip; one
- * `rate(15 minutes)` schedule for enforced rules; a role that may only invoke the sampling
+ * `rate(15 minutes)` schedule (enforced rules, and the overrides' backstop); a role that may only invoke the sampling
  * function and send to the queue; the queue, and an alarm on its depth.
  */
 import {
@@ -78,13 +78,29 @@ export function samplingGroupName(service: string, stage: string): string {
   return `${service}-${stage}-sampling`;
 }
 
+/**
+ * The scheduler role's and the queue's names: fixed, so that the functions that make override
+ * schedules name them (their ARNs from the function's own) without a reference back to the
+ * sampling function, which the role names (a cycle CloudFormation refuses).
+ */
+export function samplingSchedulerRoleName(service: string, stage: string): string {
+  return `${service}-${stage}-sampling-scheduler`.slice(0, 64);
+}
+
+export function samplingDeadLetterQueueName(service: string, stage: string): string {
+  return `${service}-${stage}-sampling-failed`.slice(0, 80);
+}
+
 export function samplingResources(input: SamplingInput): { Resources: Cfn; gaps: GapSchedule[] } {
   const group = samplingGroupName(input.service, input.stage);
   const Resources: Cfn = {
     SamplingScheduleGroup: { Type: 'AWS::Scheduler::ScheduleGroup', Properties: { Name: group } },
     SamplingDeadLetterQueue: {
       Type: 'AWS::SQS::Queue',
-      Properties: { MessageRetentionPeriod: 1_209_600 },
+      Properties: {
+        QueueName: samplingDeadLetterQueueName(input.service, input.stage),
+        MessageRetentionPeriod: 1_209_600,
+      },
     },
     SamplingDeadLetterAlarm: {
       Type: 'AWS::CloudWatch::Alarm',
@@ -111,6 +127,7 @@ export function samplingResources(input: SamplingInput): { Resources: Cfn; gaps:
     SamplingSchedulerRole: {
       Type: 'AWS::IAM::Role',
       Properties: {
+        RoleName: samplingSchedulerRoleName(input.service, input.stage),
         AssumeRolePolicyDocument: {
           Version: '2012-10-17',
           Statement: [
@@ -182,19 +199,19 @@ export function samplingResources(input: SamplingInput): { Resources: Cfn; gaps:
       `The sampling policy needs ${schedules} schedules (one per distinct boundary time and zone, and per daylight-saving gap); at most ${MAX_SCHEDULES} fit in the stack beside the functions. Use fewer distinct times.`,
     );
   }
+  // Always: besides the enforced rules' streams, it sets every stream whose override started or
+  // ended and was not set yet (the backstop of a lost one-time schedule).
   const enforced = enforcedRules(input.policy);
-  if (enforced.length > 0) {
-    add(
-      logicalIdOf('SamplingSchedule', ENFORCE_SCHEDULE_NAME),
-      schedule(
-        ENFORCE_SCHEDULE_NAME,
-        `Sampling: every 15 minutes, set the streams of enforced rules: ${enforced.join(', ')}`,
-        ENFORCE_EXPRESSION,
-        undefined,
-        { cause: 'enforce', rules: enforced },
-      ),
-    );
-  }
+  add(
+    logicalIdOf('SamplingSchedule', ENFORCE_SCHEDULE_NAME),
+    schedule(
+      ENFORCE_SCHEDULE_NAME,
+      `Sampling: every 15 minutes, set the streams whose override started or ended${enforced.length > 0 ? `, and those of enforced rules: ${enforced.join(', ')}` : ''}`,
+      ENFORCE_EXPRESSION,
+      undefined,
+      { cause: 'enforce', rules: enforced },
+    ),
+  );
   return { Resources, gaps };
 }
 

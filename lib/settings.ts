@@ -84,6 +84,33 @@ export const settings = {
     return value;
   },
 
+  // Sampling overrides.
+  /** OVERRIDES_TABLE: the DynamoDB table of the sampling overrides. */
+  overridesTable: required('OVERRIDES_TABLE', 'the DynamoDB table of the sampling overrides'),
+  /** SAMPLING_OVERRIDE_MAX_HOURS: the longest an override may last (whole hours, 1 to 720). */
+  samplingOverrideMaxHours: (): number => {
+    const raw = process.env.SAMPLING_OVERRIDE_MAX_HOURS;
+    if (raw === undefined || raw === '') return 24;
+    const hours = Number(raw);
+    if (!Number.isInteger(hours) || hours < 1 || hours > 720) {
+      throw new Error(
+        `SAMPLING_OVERRIDE_MAX_HOURS must be a whole number of hours from 1 to 720; got '${raw}'.`,
+      );
+    }
+    return hours;
+  },
+  /** SAMPLING_SCHEDULE_GROUP: the schedule group an override's one-time schedules go in. */
+  samplingScheduleGroup: required('SAMPLING_SCHEDULE_GROUP', 'the sampling schedule group'),
+  /** SAMPLING_FUNCTION: the name of the function those schedules invoke. */
+  samplingFunction: required('SAMPLING_FUNCTION', 'the sampling schedule function'),
+  /** SAMPLING_SCHEDULER_ROLE: the name of the role EventBridge Scheduler invokes it with. */
+  samplingSchedulerRole: required('SAMPLING_SCHEDULER_ROLE', "the sampling schedules' role"),
+  /** SAMPLING_DEAD_LETTER_QUEUE: the name of the queue of schedule events that failed for good. */
+  samplingDeadLetterQueue: required(
+    'SAMPLING_DEAD_LETTER_QUEUE',
+    'the queue of sampling events that failed',
+  ),
+
   // Idempotency-Key (POST /event-streams).
   /** IDEMPOTENCY_KEYS_TABLE: the DynamoDB table of the Idempotency-Keys. */
   idempotencyKeysTable: required('IDEMPOTENCY_KEYS_TABLE', 'the table of Idempotency-Keys'),

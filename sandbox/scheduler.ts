@@ -31,6 +31,7 @@
  * queue); FlexibleTimeWindow FLEXIBLE fires at the window's start. The sandbox imports nothing from
  * `lib/`.
  */
+import { randomUUID } from 'node:crypto';
 import type { AwsResponse } from './secrets-manager.ts';
 
 const JSON_TYPE = 'application/json';
@@ -554,7 +555,11 @@ export class SchedulerStore {
       function: lambda?.[1] ?? null,
       // No Input: the sandbox sends an empty JSON object (what Scheduler sends then, its
       // reference does not say).
-      input: typeof target.Input === 'string' ? target.Input : '{}',
+      input: withContextAttributes(
+        typeof target.Input === 'string' ? target.Input : '{}',
+        schedule.arn,
+        due,
+      ),
       outcome: 'pending',
       attempts: [],
       deleted: false,
@@ -1168,4 +1173,18 @@ function compareSchedules(a: Schedule, b: Schedule): number {
   const left = keyOf(a.group, a.name);
   const right = keyOf(b.group, b.name);
   return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/**
+ * The context attributes Scheduler puts in a target's Input: `<aws.scheduler.schedule-arn>`,
+ * `<aws.scheduler.scheduled-time>` (the due instant, UTC, to the second), `<aws.scheduler.execution-id>`
+ * (new for each firing) and `<aws.scheduler.attempt-number>` (1: the sandbox's record keeps the
+ * first attempt's payload).
+ */
+export function withContextAttributes(input: string, scheduleArn: string, due: number): string {
+  return input
+    .replaceAll('<aws.scheduler.schedule-arn>', scheduleArn)
+    .replaceAll('<aws.scheduler.scheduled-time>', `${new Date(due).toISOString().slice(0, 19)}Z`)
+    .replaceAll('<aws.scheduler.execution-id>', randomUUID())
+    .replaceAll('<aws.scheduler.attempt-number>', '1');
 }

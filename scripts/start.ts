@@ -178,6 +178,10 @@ sandbox.secrets.put(
 );
 sandbox.dynamodb.createTable(LOCAL_IDEMPOTENCY_TABLE, ['id']);
 sandbox.dynamodb.createTable(LOCAL_IDEMPOTENCY_KEYS_TABLE, ['id']);
+sandbox.dynamodb.createTable(`ngrok-event-streams-${stage}-sampling-overrides`, [
+  'stream_id',
+  'key',
+]);
 const lambdaUrl = `http://127.0.0.1:${lambdaPort}`;
 
 const offlineHttpPort = await freePort();

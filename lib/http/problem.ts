@@ -46,6 +46,7 @@ export const PROBLEM_KINDS = {
     title: 'The sampling schedule was not applied to every stream',
   },
   'idempotency-unavailable': { status: 503, title: 'The Idempotency-Key could not be checked' },
+  'overrides-unavailable': { status: 503, title: 'The sampling overrides could not be read' },
   'upstream-timeout': { status: 504, title: 'The ngrok API did not answer in time' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

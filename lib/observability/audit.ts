@@ -20,7 +20,12 @@ export interface Actor {
   team?: string;
 }
 
-export type AuditAction = 'event_stream.create' | 'event_stream.update' | 'event_stream.delete';
+export type AuditAction =
+  | 'event_stream.create'
+  | 'event_stream.update'
+  | 'event_stream.delete'
+  | 'sampling_override.set'
+  | 'sampling_override.end';
 
 /** Per changed field: its value before and after. */
 export type FieldChanges = Record<string, { before: unknown; after: unknown }>;

@@ -22,7 +22,7 @@ export const ERROR_STATUSES: Record<number, string> = {
   400: 'A field is invalid (`errors` names each one), or ngrok refused the request (`error_code`, `operation_id`).',
   401: 'No `Authorization: Bearer` token, or an unknown one (`WWW-Authenticate: Bearer`).',
   403: "The token lacks the route's scope.",
-  404: 'No Event Stream has this id.',
+  404: 'No Event Stream has this id; or (DELETE …/sampling-override) it has no override to end.',
   409: 'POST /event-streams: a request with this `Idempotency-Key` is still in flight, or its outcome is not known yet; `Retry-After` says when to try again.',
   413: 'The body is over 16 KiB.',
   415: 'The body is not `Content-Type: application/json`.',
@@ -30,7 +30,7 @@ export const ERROR_STATUSES: Record<number, string> = {
   429: "ngrok's rate limit was reached; `Retry-After` says when to try again.",
   500: 'The service could not load its secret (its logs say why).',
   502: "ngrok failed: 5xx after retries, refused this service's key, or an unreadable answer. For POST /sampling/apply: not every stream was set (the body lists them all, with why).",
-  503: 'POST /event-streams: the `Idempotency-Key` could not be checked, so nothing was done; try again.',
+  503: 'POST /event-streams: the `Idempotency-Key` could not be checked; or the sampling overrides could not be read or written. Nothing was done; try again.',
   504: "ngrok did not answer before the function's deadline.",
 };
 

@@ -16,10 +16,15 @@ import {
 import type { EventStream } from '../ngrok/schemas.ts';
 import type { CallOptions } from '../ngrok/transport.ts';
 import { type Actor, audited, changedFields } from '../observability/audit.ts';
+import { logger } from '../observability/logger.ts';
+import { auditOverrideEnd } from '../overrides/audit.ts';
+import { presentOverride } from '../overrides/present.ts';
+import { overridesOf, removeEnded, type StoredOverride } from '../overrides/store.ts';
 import type { PlannedStream, SamplingAnswer, Summary } from '../schemas/sampling-api.ts';
-import { governingRule, nextChange, rateAt, sameRate } from './evaluate.ts';
+import { effectiveRate, nextSet } from './effective.ts';
+import { governingRule, sameRate } from './evaluate.ts';
 import type { Pacer } from './pace.ts';
-import { type Policy, type Rule, windowName } from './types.ts';
+import { type Policy, windowName } from './types.ts';
 import { formatLocalInstant, formatUtc } from './zone.ts';
 
 const PAGE_SIZE = 100;
@@ -44,12 +49,14 @@ export interface Run {
   deadline: number;
   /** What decides each stream's rule and rate. */
   policy: Policy;
+  /** Every override stored when the run began (ended ones not yet settled too). */
+  overrides: StoredOverride[];
 }
 
 export interface ApplyOptions {
   actor: Actor;
-  /** `boundary`, `enforce` or `apply`: why the schedule changed the stream (in the audit line). */
-  cause: 'boundary' | 'enforce' | 'apply';
+  /** Why the stream is set (in the audit line): a boundary, an enforce run, apply, an override. */
+  cause: 'boundary' | 'enforce' | 'apply' | 'override';
   /** More for the audit line: the scheduled time of a boundary. */
   context?: Record<string, unknown>;
   /**
@@ -58,6 +65,11 @@ export interface ApplyOptions {
    * run sets it.
    */
   untilNextBoundary?: boolean;
+  /**
+   * Once a stream is at its effective rate, remove its overrides that have ended (their end is
+   * then done) and audit each end: the scheduled runs, whose function may write the table.
+   */
+  settle?: boolean;
 }
 
 /**
@@ -77,44 +89,75 @@ export function listStreams(
   });
 }
 
-/** The plan for one stream at `at`; undefined when no rule governs it. */
+/**
+ * The plan for one stream at `at`; undefined when the service leaves it alone (no rule governs
+ * it and no override of it has started).
+ */
 export function planOf(run: Run, stream: EventStream, at: number): PlannedStream | undefined {
-  const rule = governingRule(run.policy, stream);
-  return rule && planStream(stream, rule, at);
+  return planStream(run, stream, at);
+}
+
+/** Whether an override of the stream has started by the instant (it holds, or ended unsettled). */
+function startedOverride(run: Run, streamId: string, instant: number): boolean {
+  return run.overrides.some(
+    (override) => override.stream_id === streamId && override.starts_at <= instant,
+  );
 }
 
 /**
  * Every stream that a rule of the policy governs (a rule `at` names, if it names rules), listing
- * every page, planned at its instant.
+ * every page, planned at its instant; and every stream an override of which has started by
+ * `overriddenAt` (default: `at`, when it is one instant), whatever rule governs it.
  */
-export async function plan(run: Run, at: PlanAt): Promise<RunResult> {
+export async function plan(
+  run: Run,
+  at: PlanAt,
+  overriddenAt: number | undefined = typeof at === 'number' ? at : undefined,
+): Promise<RunResult> {
   const streams: PlannedStream[] = [];
   for await (const stream of listStreams(run)) {
     const rule = governingRule(run.policy, stream);
-    const instant = rule && (typeof at === 'number' ? at : at.get(rule.name));
-    if (rule && instant !== undefined) streams.push(planStream(stream, rule, instant));
+    let instant = rule && (typeof at === 'number' ? at : at.get(rule.name));
+    if (
+      instant === undefined &&
+      overriddenAt !== undefined &&
+      startedOverride(run, stream.id, overriddenAt)
+    ) {
+      instant = overriddenAt;
+    }
+    const planned = instant === undefined ? undefined : planStream(run, stream, instant);
+    if (planned) streams.push(planned);
   }
   return { streams, summary: summarize(streams) };
 }
 
-/** The plan for one stream: its rate at `instant` under its rule, and what would be done. */
-function planStream(stream: EventStream, rule: Rule, instant: number): PlannedStream {
-  const { rate, window } = rateAt(rule, instant);
-  const next = nextChange(rule, instant);
+/**
+ * The plan for one stream: its effective rate at `instant` (./effective.ts: an override's, else
+ * its rule's, else the rate it had before its overrides), and what would be done: `held` when
+ * an override holds it at that rate already.
+ */
+function planStream(run: Run, stream: EventStream, instant: number): PlannedStream | undefined {
+  const effective = effectiveRate(run.policy, stream, run.overrides, instant);
+  if (!effective) return undefined;
+  const next = nextSet(run.policy, stream, run.overrides, instant);
+  const same = sameRate(stream.sampling_rate, effective.rate);
+  const timezone = effective.rule?.timezone ?? 'UTC';
   return {
     id: stream.id,
     description: stream.description,
-    rule: rule.name,
-    window: windowName(window),
+    rule: effective.rule?.name ?? null,
+    window: windowName(effective.window),
     current_rate: stream.sampling_rate,
-    desired_rate: rate,
-    action: sameRate(stream.sampling_rate, rate) ? 'none' : 'change',
+    desired_rate: effective.rate,
+    override: effective.override ? presentOverride(effective.override as StoredOverride) : null,
+    action: same ? (effective.source === 'override' ? 'held' : 'none') : 'change',
     next_change: next
       ? {
           at: formatUtc(next.at),
-          local: formatLocalInstant(next.at, rule.timezone),
-          timezone: rule.timezone,
-          rate: next.rate,
+          local: formatLocalInstant(next.at, timezone),
+          timezone,
+          rate: next.effective.rate,
+          source: next.effective.source,
         }
       : null,
   };
@@ -139,14 +182,81 @@ export const SUPERSEDED =
  * PATCH each; every stream is marked `changed`, `unchanged` or `failed` (with why). Never throws
  * for one stream.
  */
-export async function apply(run: Run, at: PlanAt, options: ApplyOptions): Promise<RunResult> {
-  const { streams } = await plan(run, at);
-  for (const item of streams) {
-    if (item.action === 'none') {
-      item.action = 'unchanged';
-      continue;
+export async function apply(
+  run: Run,
+  at: PlanAt,
+  options: ApplyOptions,
+  overriddenAt?: number,
+): Promise<RunResult> {
+  const { streams } = await plan(run, at, overriddenAt);
+  for (const item of streams) await setPlanned(run, item, options);
+  return { streams, summary: summarize(streams) };
+}
+
+/** At most this many passes over one stream: a second when its overrides changed meanwhile. */
+const STREAM_PASSES = 3;
+
+/**
+ * One stream set to its effective rate at `at` (an override's start or end): read, planned and
+ * applied as apply() does. When its overrides changed while it was set (a set or an end at the
+ * same moment), it is planned and set again with them, so that neither is lost. A stream gone
+ * from ngrok is nothing to set.
+ */
+export async function applyStream(
+  run: Run,
+  streamId: string,
+  at: number,
+  options: ApplyOptions,
+): Promise<RunResult> {
+  let item: PlannedStream | undefined;
+  for (let pass = 0; pass < STREAM_PASSES; pass++) {
+    if (!(await run.pacer.turn(run.deadline))) throw new NgrokTimeoutError('event_streams.get');
+    let stream: EventStream;
+    try {
+      stream = await run.ngrok.eventStreams.get(streamId, run.call);
+    } catch (error) {
+      if (error instanceof NgrokApiError && error.status === 404) break;
+      throw error;
     }
-    if (item.action !== 'change') continue;
+    item = planStream(run, stream, Math.max(at, Date.now()));
+    if (!item) break;
+    await setPlanned(run, item, options);
+    if (item.action === 'failed') break;
+    const stored = await overridesOf(streamId);
+    if (!changedMeanwhile(run.overrides, stored, streamId, Date.now())) break;
+    run.overrides = [...run.overrides.filter((each) => each.stream_id !== streamId), ...stored];
+  }
+  const streams = item ? [item] : [];
+  return { streams, summary: summarize(streams) };
+}
+
+/**
+ * Whether the stream's overrides changed since they were read: one stored that was not read (set,
+ * replaced, moved or ended early), or one read that had not ended and is gone.
+ */
+function changedMeanwhile(
+  read: readonly StoredOverride[],
+  stored: readonly StoredOverride[],
+  streamId: string,
+  now: number,
+): boolean {
+  const id = (each: StoredOverride) => `${each.key}#${each.created_at}#${each.expires_at}`;
+  const before = read.filter((each) => each.stream_id === streamId);
+  const known = new Set(before.map(id));
+  const still = new Set(stored.map(id));
+  return (
+    stored.some((each) => !known.has(id(each))) ||
+    before.some((each) => each.expires_at > now && !still.has(id(each)))
+  );
+}
+
+/**
+ * One planned stream, applied: set to its desired rate if its plan says `change` (one paced
+ * PATCH), then marked `changed`, `unchanged`, `held` or `failed` (with why). Never throws.
+ */
+async function setPlanned(run: Run, item: PlannedStream, options: ApplyOptions): Promise<void> {
+  if (item.action === 'none') item.action = 'unchanged';
+  if (item.action === 'change') {
     if (
       options.untilNextBoundary &&
       item.next_change &&
@@ -154,12 +264,12 @@ export async function apply(run: Run, at: PlanAt, options: ApplyOptions): Promis
     ) {
       item.action = 'unchanged';
       item.error = SUPERSEDED;
-      continue;
+      return;
     }
     if (!(await run.pacer.turn(run.deadline - PATCH_MARGIN_MS))) {
       item.action = 'failed';
       item.error = 'not reached before the deadline: run again to finish';
-      continue;
+      return;
     }
     try {
       await audited(
@@ -171,6 +281,7 @@ export async function apply(run: Run, at: PlanAt, options: ApplyOptions): Promis
             cause: options.cause,
             rule: item.rule,
             window: item.window,
+            ...(item.override ? { override: item.override.key } : {}),
             ...options.context,
           },
         },
@@ -188,9 +299,37 @@ export async function apply(run: Run, at: PlanAt, options: ApplyOptions): Promis
     } catch (error) {
       item.action = 'failed';
       item.error = failureOf(error);
+      return;
     }
   }
-  return { streams, summary: summarize(streams) };
+  if (options.settle) await settleEnded(run, item, options.actor);
+}
+
+/**
+ * The stream is at its effective rate: its overrides that have ended are done. Each is removed
+ * (only if it is still the record read, and has ended) and its end audited, once. A record
+ * that cannot be removed now stays for the next run.
+ */
+async function settleEnded(run: Run, item: PlannedStream, actor: Actor): Promise<void> {
+  const now = Date.now();
+  for (const override of run.overrides) {
+    if (override.stream_id !== item.id || override.expires_at > now) continue;
+    let removed = false;
+    try {
+      removed = await removeEnded(override, now);
+    } catch (error) {
+      logger.warn('An ended override could not be removed: the next run tries again', {
+        stream_id: item.id,
+        key: override.key,
+        error: (error as Error).name,
+      });
+    }
+    if (!removed) continue;
+    auditOverrideEnd(override, 'expired', actor, {
+      before: item.current_rate,
+      after: item.desired_rate,
+    });
+  }
 }
 
 export function summarize(planned: readonly PlannedStream[]): Summary {
@@ -198,6 +337,7 @@ export function summarize(planned: readonly PlannedStream[]): Summary {
     streams: planned.length,
     change: 0,
     none: 0,
+    held: 0,
     changed: 0,
     unchanged: 0,
     failed: 0,

@@ -9,10 +9,18 @@
  */
 import * as z from 'zod/mini';
 import type { JobContext, JobOutcome } from '../jobs/job.ts';
+import { eventStreamId } from '../ngrok/schemas.ts';
 import type { PlannedStream, Summary } from '../schemas/sampling-api.ts';
 import { bundledPolicy } from './bundled.ts';
 import { isBoundary, nextChange, ruleNamed } from './evaluate.ts';
-import { apply, type RunResult, summarize } from './run.ts';
+import {
+  type ApplyOptions,
+  apply,
+  applyStream,
+  type Run,
+  type RunResult,
+  summarize,
+} from './run.ts';
 import { samplingRun } from './session.ts';
 
 /** Time kept back from the Lambda's deadline for the run line and the answer. */
@@ -20,8 +28,11 @@ const RUN_MARGIN_MS = 1_000;
 
 export const ScheduleEvent = z
   .strictObject({
-    cause: z.enum(['boundary', 'enforce']),
-    rules: z.array(z.string()).check(z.minLength(1)),
+    cause: z.enum(['boundary', 'enforce', 'override']),
+    /** The rules whose streams a boundary or enforce run sets (enforce: maybe none). */
+    rules: z.optional(z.array(z.string())),
+    /** An override's start or end: the stream it sets. */
+    stream_id: z.optional(eventStreamId),
     /** `<aws.scheduler.scheduled-time>`: when the boundary was due. */
     scheduled_time: z.optional(z.iso.datetime({ offset: true })),
     /** `<aws.scheduler.execution-id>`: the correlation id of the run's log lines. */
@@ -31,6 +42,18 @@ export const ScheduleEvent = z
     z.refine((event) => event.cause !== 'boundary' || event.scheduled_time !== undefined, {
       error: 'a boundary event needs scheduled_time',
       path: ['scheduled_time'],
+    }),
+    z.refine((event) => event.cause !== 'boundary' || (event.rules?.length ?? 0) > 0, {
+      error: 'a boundary event names at least one rule',
+      path: ['rules'],
+    }),
+    z.refine((event) => event.cause === 'override' || event.rules !== undefined, {
+      error: 'a boundary or enforce event needs rules',
+      path: ['rules'],
+    }),
+    z.refine((event) => (event.cause === 'override') === (event.stream_id !== undefined), {
+      error: 'an override event names its stream_id, and only it',
+      path: ['stream_id'],
     }),
   );
 export type ScheduleEvent = z.infer<typeof ScheduleEvent>;
@@ -64,7 +87,7 @@ function activeRules(
   const active = new Map<string, number>();
   const skipped: ScheduleRunResult['skipped'] = [];
   const scheduled = event.scheduled_time === undefined ? now : Date.parse(event.scheduled_time);
-  for (const name of new Set(event.rules)) {
+  for (const name of new Set(event.rules ?? [])) {
     const rule = ruleNamed(policy, name);
     if (!rule) {
       skipped.push({ rule: name, reason: 'no rule of this name in the bundled policy' });
@@ -82,6 +105,35 @@ function activeRules(
   return { active, skipped };
 }
 
+/**
+ * What one event sets. Boundary: the named rules' streams at the scheduled time (a stream an
+ * override holds is left alone). Enforce: the enforced rules' streams, and every stream whose
+ * override has started or ended (the backstop of a lost override schedule), at their rate now.
+ * Override: the one stream, at its effective rate now (a second delivery, or one for an override
+ * since moved or ended, finds it right and sets nothing). Every run then removes the overrides
+ * that have ended of the streams it found right.
+ */
+function work(event: ScheduleEvent, active: Map<string, number>, now: number) {
+  const options: ApplyOptions = {
+    actor: { kind: 'schedule', name: 'scheduler' },
+    cause: event.cause,
+    context: event.scheduled_time ? { scheduled_time: event.scheduled_time } : {},
+    // A long run stops setting a rule's streams once the rule's next boundary has come.
+    untilNextBoundary: event.cause === 'boundary',
+    settle: true,
+  };
+  return async (run: Run): Promise<RunResult> => {
+    if (event.cause === 'override') {
+      const due = event.scheduled_time ? Date.parse(event.scheduled_time) : now;
+      return applyStream(run, event.stream_id as string, Math.max(now, due), options);
+    }
+    if (event.cause === 'boundary') return apply(run, active, options);
+    const overridden = run.overrides.some((override) => override.starts_at <= now);
+    if (active.size === 0 && !overridden) return { streams: [], summary: summarize([]) };
+    return apply(run, active, options, now);
+  };
+}
+
 export async function runScheduleEvent(
   event: ScheduleEvent,
   context: JobContext,
@@ -89,20 +141,9 @@ export async function runScheduleEvent(
   const now = Date.now();
   const { active, skipped } = activeRules(event, now);
   const { streams, summary }: RunResult =
-    active.size === 0
+    event.cause === 'boundary' && active.size === 0
       ? { streams: [], summary: summarize([]) }
-      : await samplingRun(
-          context,
-          (run) =>
-            apply(run, active, {
-              actor: { kind: 'schedule', name: 'scheduler' },
-              cause: event.cause,
-              context: event.scheduled_time ? { scheduled_time: event.scheduled_time } : {},
-              // A long run stops setting a rule's streams once the rule's next boundary has come.
-              untilNextBoundary: event.cause === 'boundary',
-            }),
-          { stopEarly: RUN_MARGIN_MS },
-        );
+      : await samplingRun(context, work(event, active, now), { stopEarly: RUN_MARGIN_MS });
   const result: ScheduleRunResult = {
     cause: event.cause,
     scheduled_time: event.scheduled_time ?? null,
@@ -115,6 +156,7 @@ export async function runScheduleEvent(
     report: {
       cause: event.cause,
       rules: event.rules,
+      stream_id: event.stream_id,
       scheduled_time: event.scheduled_time,
       skipped,
       summary,

@@ -83,12 +83,24 @@ afterAll(() => {
  * confirm itself): besides its own logs, the kinds below. docs/operating.md "Permissions" shows
  * the same.
  */
+const SETS_OVERRIDES = [
+  'secret',
+  'read overrides',
+  'write overrides',
+  'override schedules',
+  'pass scheduler role',
+] as const;
 const PERMISSIONS: Record<string, readonly (keyof typeof KINDS)[]> = {
   createEventStream: ['secret', 'idempotency keys'],
   getOpenApi: [],
-  applySamplingSchedule: ['secret', 'failed events'],
-  slackCommand: ['secret', 'invoke worker'],
-  slackWorker: ['secret', 'slack records'],
+  getSamplingPlan: ['secret', 'read overrides'],
+  applySampling: ['secret', 'read overrides'],
+  applySamplingSchedule: ['secret', 'failed events', 'read overrides', 'remove overrides'],
+  setSamplingOverride: SETS_OVERRIDES,
+  endSamplingOverride: SETS_OVERRIDES,
+  listSamplingOverrides: ['secret', 'read overrides'],
+  slackCommand: ['secret', 'invoke worker', 'read overrides'],
+  slackWorker: [...SETS_OVERRIDES, 'slack records'],
 };
 /** Any other function reads the secret (its callers' token hashes, the ngrok key), and no more. */
 const DEFAULT_PERMISSIONS: readonly (keyof typeof KINDS)[] = ['secret'];
@@ -106,6 +118,19 @@ const KINDS = {
       (action) => `dynamodb:${action} IdempotencyKeysTable.Arn`,
     ),
   'failed events': () => ['sqs:SendMessage SamplingDeadLetterQueue.Arn'],
+  'read overrides': () =>
+    ['Query', 'Scan'].map((action) => `dynamodb:${action} SamplingOverridesTable.Arn`),
+  'write overrides': () =>
+    ['PutItem', 'UpdateItem', 'DeleteItem'].map(
+      (action) => `dynamodb:${action} SamplingOverridesTable.Arn`,
+    ),
+  'remove overrides': () => ['dynamodb:DeleteItem SamplingOverridesTable.Arn'],
+  'override schedules': (_secret: string, stage = 'dev') =>
+    ['CreateSchedule', 'UpdateSchedule', 'DeleteSchedule'].map(
+      (action) =>
+        `scheduler:${action} arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/ngrok-event-streams-${stage}-sampling/*`,
+    ),
+  'pass scheduler role': () => ['iam:PassRole SamplingSchedulerRole.Arn'],
 };
 
 /** A CloudFormation resource value as one string: an ARN, a Sub's template, `Id.Arn`. */
@@ -156,7 +181,7 @@ function expectPermissionMatrix(template: Record<string, any>, stage: string, se
       name,
       [
         ...logs(name),
-        ...(PERMISSIONS[name] ?? DEFAULT_PERMISSIONS).flatMap((kind) => KINDS[kind](secret)),
+        ...(PERMISSIONS[name] ?? DEFAULT_PERMISSIONS).flatMap((kind) => KINDS[kind](secret, stage)),
       ].sort(),
     ]),
   );
@@ -330,12 +355,12 @@ describe('serverless package', () => {
     const readme = readFileSync(join(ROOT, 'docs', 'operating.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Permissions'));
     const actionsOf = (cell: string) =>
-      [...cell.matchAll(/`([a-z0-9]+:\w+)`/g)].map(([, action]) => action).sort();
+      [...new Set([...cell.matchAll(/`([a-z0-9]+:\w+)`/g)].map(([, action]) => action))].sort();
+    // A row names one function or several (`a`, `b`): the same permissions each.
     const named = Object.fromEntries(
-      [...section.matchAll(/^\| `(\w+)` \| ([^|]*) \|/gm)].map(([, name, cell]) => [
-        name,
-        actionsOf(cell ?? ''),
-      ]),
+      [...section.matchAll(/^\| ((?:`\w+`(?:, )?)+) \| ([^|]*) \|/gm)].flatMap(([, names, cell]) =>
+        [...(names ?? '').matchAll(/`(\w+)`/g)].map(([, name]) => [name, actionsOf(cell ?? '')]),
+      ),
     );
     // "any function not below": every other function.
     const others = actionsOf(
@@ -522,7 +547,10 @@ describe('serverless package: the sampling schedule', () => {
       'boundary-Europe.Berlin-0800',
       'boundary-Europe.Berlin-2000',
       'boundary-Europe.Berlin-2200',
+      // Always there: the backstop of the overrides' one-time schedules.
+      'enforce',
     ]);
+    expect(JSON.parse(found.enforce.Target.Input)).toMatchObject({ cause: 'enforce', rules: [] });
     expect(found['boundary-Europe.Berlin-0800']).toEqual({
       Name: 'boundary-Europe.Berlin-0800',
       GroupName: { Ref: 'SamplingScheduleGroup' },

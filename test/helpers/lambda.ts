@@ -119,6 +119,16 @@ export async function invoke(
 }
 
 export const SECRET_NAME = 'ngrok-event-streams';
+/** The sampling overrides' table, and where their schedules go, as serverless.yml sets them. */
+export const OVERRIDES_TABLE = 'ngrok-event-streams-test-sampling-overrides';
+export const SCHEDULE_GROUP = 'ngrok-event-streams-test-sampling';
+export const OVERRIDE_ENV = {
+  OVERRIDES_TABLE,
+  SAMPLING_SCHEDULE_GROUP: SCHEDULE_GROUP,
+  SAMPLING_FUNCTION: 'ngrok-event-streams-test-applySamplingSchedule',
+  SAMPLING_SCHEDULER_ROLE: 'ngrok-event-streams-test-sampling-scheduler',
+  SAMPLING_DEAD_LETTER_QUEUE: 'ngrok-event-streams-test-sampling-failed',
+};
 
 export interface ServiceTokens {
   write: string;
@@ -154,10 +164,16 @@ export async function configureService(
   const tokens = { write: newCallerToken(), read: newCallerToken() };
   registerSecret(tokens.write, tokens.read, ngrokApiKey);
   await storeServiceSecret(sandboxUrl, ngrokApiKey, tokens);
+  await control(sandboxUrl, 'PUT', `/dynamodb/tables/${OVERRIDES_TABLE}`, {
+    keys: ['stream_id', 'key'],
+  });
   Object.assign(process.env, {
+    ...OVERRIDE_ENV,
     SECRET_ID: SECRET_NAME,
     NGROK_API_URL: sandboxUrl,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: sandboxUrl,
+    AWS_ENDPOINT_URL_DYNAMODB: sandboxUrl,
+    AWS_ENDPOINT_URL_SCHEDULER: sandboxUrl,
     AWS_ACCESS_KEY_ID: awsCredentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: awsCredentials.secretAccessKey,
     AWS_REGION: 'us-east-1',

@@ -5,10 +5,11 @@
  */
 
 import { handler as slackCommand } from '../../functions/slackCommand.ts';
+import { putOverride } from '../../lib/overrides/store.ts';
 import { Problem } from '../../lib/schemas/problem.ts';
 import { clearServiceSecretCache } from '../../lib/secrets/service-secret.ts';
 import { slackSignature } from '../../lib/slack/signature.ts';
-import { seedSamples } from '../../sandbox/server.ts';
+import { SAMPLE_EVENT_STREAM_ID, seedSamples } from '../../sandbox/server.ts';
 import {
   apiEvent,
   configureService,
@@ -45,6 +46,17 @@ beforeEach(async () => {
   [streamId] = (await seedStreams(ctx.url, ctx.destinationIds[0] as string, 1)) as [string];
   // What the sample events name: the sample destinations and stream.
   seedSamples(ctx.sandbox.state);
+  // An override of the sample stream: GET /sampling/overrides then reads it from ngrok.
+  await putOverride({
+    stream_id: SAMPLE_EVENT_STREAM_ID,
+    key: 'manual',
+    sampling_rate: 1,
+    starts_at: Date.now() - 60_000,
+    expires_at: Date.now() + 3_600_000,
+    created_at: Date.now() - 60_000,
+    reason: 'fault matrix',
+    actor: { kind: 'http', name: 'ci' },
+  });
 });
 afterAll(() => {
   process.env = savedEnv;

@@ -9,6 +9,7 @@ import { NgrokTimeoutError } from '../../lib/ngrok/errors.ts';
 import { validatePolicy } from '../../lib/sampling/policy.ts';
 import { apply, listStreams, plan } from '../../lib/sampling/run.ts';
 import { type RunTime, samplingRun } from '../../lib/sampling/session.ts';
+import { OVERRIDE_ENV, OVERRIDES_TABLE } from '../helpers/lambda.ts';
 import { serviceLogs } from '../helpers/logs.ts';
 import { control, requestLog, seedStreams, useSandbox } from '../helpers/sandbox.ts';
 
@@ -45,7 +46,16 @@ async function seed(streams: { description: string; sampling_rate: number }[]) {
   ).event_streams;
 }
 
-beforeEach(() => {
+beforeEach(async () => {
+  await control(ctx.url, 'PUT', `/dynamodb/tables/${OVERRIDES_TABLE}`, {
+    keys: ['stream_id', 'key'],
+  });
+  Object.assign(process.env, OVERRIDE_ENV, {
+    AWS_ENDPOINT_URL_DYNAMODB: ctx.url,
+    AWS_ACCESS_KEY_ID: ctx.sandbox.awsCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: ctx.sandbox.awsCredentials.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+  });
   process.env.NGROK_API_URL = ctx.url;
   process.env.SAMPLING_REQUESTS_PER_MINUTE = '6000';
   boundary = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;

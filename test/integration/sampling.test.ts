@@ -321,6 +321,7 @@ describe('The boundary function (the scheduler’s target)', () => {
       streams: 1000,
       change: 0,
       none: 0,
+      held: 0,
       changed: 300,
       unchanged: 700,
       failed: 0,
@@ -354,12 +355,14 @@ describe('GET /sampling/plan', () => {
       window: 'quiet',
       current_rate: 1,
       desired_rate: 0.25,
+      override: null,
       action: 'change',
       next_change: {
         at: iso(boundary + 6 * HOUR),
         local: `${iso(boundary + 6 * HOUR).slice(0, 19)}+00:00`,
         timezone: 'UTC',
         rate: 1,
+        source: 'schedule',
       },
     });
     expect(byId[ids.webB as string]).toMatchObject({ action: 'none', desired_rate: 0.25 });
@@ -372,6 +375,7 @@ describe('GET /sampling/plan', () => {
       streams: 5,
       change: 4,
       none: 1,
+      held: 0,
       changed: 0,
       unchanged: 0,
       failed: 0,

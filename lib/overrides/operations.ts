@@ -1,0 +1,182 @@
+/**
+ * Setting and ending an override: what HTTP, Slack and the alert webhooks do alike. A set stores
+ * the override (in place of the stream's one of the same key), schedules its start and end,
+ * sets the stream now when the override holds now and the rate differs, and says where the
+ * stream goes when it ends. An end shortens the override to now, deletes its schedules, sets the
+ * stream to its effective rate and removes the record. A schedule that cannot be made is logged:
+ * the 15-minute enforce run does its work (at most 15 minutes late).
+ */
+import type { EventStream } from '../ngrok/schemas.ts';
+import { type Actor, audited, changedFields } from '../observability/audit.ts';
+import { logger } from '../observability/logger.ts';
+import { type Effective, effectiveRate, restoreRate } from '../sampling/effective.ts';
+import { governingRule, sameRate } from '../sampling/evaluate.ts';
+import type { Run } from '../sampling/run.ts';
+import { formatUtc } from '../sampling/zone.ts';
+import type { RateThen } from '../schemas/sampling-api.ts';
+import { auditOverrideEnd, auditOverrideSet } from './audit.ts';
+import { type ScheduleTarget, scheduleOverride, unscheduleOverride } from './schedules.ts';
+import {
+  endOverride,
+  overridesOf,
+  putOverride,
+  removeEnded,
+  type StoredOverride,
+} from './store.ts';
+
+/** The key of the override a person sets (HTTP, Slack): one per stream. */
+export const MANUAL_KEY = 'manual';
+
+export interface SetRequest {
+  streamId: string;
+  key: string;
+  rate: number;
+  startsAt: number;
+  expiresAt: number;
+  reason: string;
+  actor: Actor;
+}
+
+export interface SetResult {
+  override: StoredOverride;
+  /** The stream after the set (changed now if the override holds now). */
+  stream: EventStream;
+  /** Its rate before. */
+  before: number;
+  /** What the stream goes to when the override ends (null: the service leaves it then). */
+  afterwards: RateThen | null;
+  /** The governing rule's zone, for people: null when no rule governs the stream. */
+  timezone: string | null;
+}
+
+function thenOf(effective: Effective | undefined, at: number): RateThen | null {
+  return effective
+    ? { at: formatUtc(at), sampling_rate: effective.rate, source: effective.source }
+    : null;
+}
+
+/** Sets the stream to `rate` (audited) unless it is at it already; the stream after. */
+async function setRate(
+  run: Run,
+  stream: EventStream,
+  rate: number | undefined,
+  actor: Actor,
+  context: Record<string, unknown>,
+): Promise<EventStream> {
+  if (rate === undefined || sameRate(stream.sampling_rate, rate)) return stream;
+  return audited(
+    { actor, action: 'event_stream.update', stream_id: stream.id, context },
+    async () => {
+      const updated = await run.ngrok.eventStreams.update(
+        stream.id,
+        { sampling_rate: rate },
+        run.call,
+      );
+      return { result: updated, changes: changedFields(stream, updated, ['sampling_rate']) };
+    },
+  );
+}
+
+async function scheduled(what: string, streamId: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    logger.error(
+      `The override's schedules could not be ${what}: the 15-minute enforce run sets the stream instead`,
+      { stream_id: streamId, error: (error as Error).name },
+    );
+  }
+}
+
+export async function setOverride(
+  run: Run,
+  request: SetRequest,
+  target: ScheduleTarget,
+  now: number,
+): Promise<SetResult> {
+  const stream = await run.ngrok.eventStreams.get(request.streamId, run.call);
+  const existing = await overridesOf(stream.id);
+  const rule = governingRule(run.policy, stream);
+  const restore = rule ? undefined : (restoreRate(existing, stream.id) ?? stream.sampling_rate);
+  const override: StoredOverride = {
+    stream_id: stream.id,
+    key: request.key,
+    sampling_rate: request.rate,
+    starts_at: request.startsAt,
+    expires_at: request.expiresAt,
+    created_at: now,
+    reason: request.reason,
+    actor: request.actor,
+    ...(restore !== undefined ? { restore_rate: restore } : {}),
+  };
+  const replaced = await putOverride(override);
+  auditOverrideSet(override, request.actor, {
+    before: stream.sampling_rate,
+    after: override.sampling_rate,
+  });
+  const overrides = [...existing.filter((each) => each.key !== override.key), override];
+  await scheduled('made', stream.id, () => scheduleOverride(target, override, now));
+  const effective = effectiveRate(run.policy, stream, overrides, now);
+  if (replaced && replaced.starts_at <= now && now < replaced.expires_at) {
+    auditOverrideEnd(replaced, 'replaced', request.actor, {
+      before: stream.sampling_rate,
+      after: effective?.rate ?? stream.sampling_rate,
+    });
+  }
+  const after = await setRate(run, stream, effective?.rate, request.actor, {
+    cause: 'override',
+    override: override.key,
+  });
+  return {
+    override,
+    stream: after,
+    before: stream.sampling_rate,
+    afterwards: thenOf(
+      effectiveRate(run.policy, stream, overrides, override.expires_at),
+      override.expires_at,
+    ),
+    timezone: rule?.timezone ?? null,
+  };
+}
+
+export interface EndResult {
+  ended: StoredOverride;
+  stream: EventStream;
+  before: number;
+  /** What the stream is at now, and why. */
+  now: RateThen | null;
+}
+
+/**
+ * Ends the stream's override of `key` now; undefined when it has none that holds or is to come.
+ */
+export async function releaseOverride(
+  run: Run,
+  streamId: string,
+  key: string,
+  actor: Actor,
+  target: ScheduleTarget,
+  now: number,
+): Promise<EndResult | undefined> {
+  const stream = await run.ngrok.eventStreams.get(streamId, run.call);
+  const was = await endOverride(stream.id, key, now);
+  if (!was) return undefined;
+  const ended: StoredOverride = { ...was, expires_at: Math.min(was.expires_at, now) };
+  await scheduled('deleted', stream.id, () => unscheduleOverride(target, ended));
+  const overrides = await overridesOf(stream.id);
+  const effective = effectiveRate(run.policy, stream, overrides, now);
+  const after = await setRate(run, stream, effective?.rate, actor, {
+    cause: 'override',
+    override: key,
+    released: true,
+  });
+  const ownRecord = overrides.find(
+    (each) => each.key === key && each.created_at === ended.created_at,
+  );
+  if (ownRecord) await removeEnded(ownRecord, Date.now());
+  auditOverrideEnd(ended, 'released', actor, {
+    before: stream.sampling_rate,
+    after: after.sampling_rate,
+  });
+  return { ended, stream: after, before: stream.sampling_rate, now: thenOf(effective, now) };
+}

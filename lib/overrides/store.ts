@@ -1,0 +1,210 @@
+/**
+ * The sampling overrides, in DynamoDB (OVERRIDES_TABLE): one item per stream (partition key
+ * `stream_id`) and key (sort key `key`: `manual`, or a system's own). Every change is a
+ * conditional write, so that a set and an end of the same stream at the same moment never lose
+ * either: an end shortens only an override that still holds or is to come; a record is removed
+ * only if it is still the one that was read (its `created_at`) and has ended. A record stays
+ * until its stream was set right after its end; DynamoDB TTL (`remove_after`, a week after the
+ * end) takes what is left. Every reader sees an override past `expires_at` as ended, whether or
+ * not anything has removed it yet (lib/sampling/effective.ts).
+ */
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { problem } from '../http/problem.ts';
+import type { Actor } from '../observability/audit.ts';
+import type { Override } from '../sampling/effective.ts';
+import { settings } from '../settings.ts';
+
+/** An override as stored: who set it and why, besides what lib/sampling/effective.ts reads. */
+export interface StoredOverride extends Override {
+  reason: string;
+  actor: Actor;
+}
+
+/** A request to the table may take this long before it fails instead of hanging. */
+const REQUEST_TIMEOUT_MS = 2_000;
+/** How long DynamoDB keeps a record after its end, when nothing removed it before. */
+const KEEP_AFTER_END_SECONDS = 7 * 24 * 3600;
+
+type Item = Record<string, AttributeValue>;
+
+let client: DynamoDBClient | undefined;
+
+/** One request; a failure but a refused condition is `overrides-unavailable` (503). */
+async function send<T>(command: { input: unknown }): Promise<T> {
+  client ??= new DynamoDBClient({});
+  try {
+    return (await client.send(command as never, {
+      abortSignal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    })) as T;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw error;
+    throw problem(
+      'overrides-unavailable',
+      'The sampling overrides could not be read or written, so nothing was set (a stream an override holds could have been set wrong): try again.',
+      {},
+      { cause: error, note: (error as Error).name },
+    );
+  }
+}
+
+const n = (value: number): AttributeValue => ({ N: String(value) });
+const s = (value: string): AttributeValue => ({ S: value });
+
+function toItem(record: StoredOverride): Item {
+  return {
+    stream_id: s(record.stream_id),
+    key: s(record.key),
+    sampling_rate: n(record.sampling_rate),
+    starts_at: n(record.starts_at),
+    expires_at: n(record.expires_at),
+    created_at: n(record.created_at),
+    reason: s(record.reason),
+    actor: s(JSON.stringify(record.actor)),
+    ...(record.restore_rate !== undefined ? { restore_rate: n(record.restore_rate) } : {}),
+    remove_after: n(Math.ceil(record.expires_at / 1000) + KEEP_AFTER_END_SECONDS),
+  };
+}
+
+function fromItem(item: Item): StoredOverride {
+  const number = (name: string) => Number(item[name]?.N ?? Number.NaN);
+  let actor: Actor = { kind: 'http', name: 'unknown' };
+  try {
+    actor = JSON.parse(item.actor?.S ?? '') as Actor;
+  } catch {
+    // A record written by hand: the actor stays unknown.
+  }
+  return {
+    stream_id: item.stream_id?.S ?? '',
+    key: item.key?.S ?? '',
+    sampling_rate: number('sampling_rate'),
+    starts_at: number('starts_at'),
+    expires_at: number('expires_at'),
+    created_at: number('created_at'),
+    reason: item.reason?.S ?? '',
+    actor,
+    ...(item.restore_rate?.N !== undefined ? { restore_rate: number('restore_rate') } : {}),
+  };
+}
+
+const keyOf = (streamId: string, key: string): Item => ({ stream_id: s(streamId), key: s(key) });
+
+/** Every record of the table (ended ones too), strongly consistent, page after page. */
+export async function allOverrides(): Promise<StoredOverride[]> {
+  const found: StoredOverride[] = [];
+  let start: Item | undefined;
+  do {
+    const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await send(
+      new ScanCommand({
+        TableName: settings.overridesTable(),
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) found.push(fromItem(item));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return found;
+}
+
+/** Every record of one stream (ended ones too), strongly consistent. */
+export async function overridesOf(streamId: string): Promise<StoredOverride[]> {
+  const found: StoredOverride[] = [];
+  let start: Item | undefined;
+  do {
+    const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await send(
+      new QueryCommand({
+        TableName: settings.overridesTable(),
+        KeyConditionExpression: '#stream = :stream',
+        ExpressionAttributeNames: { '#stream': 'stream_id' },
+        ExpressionAttributeValues: { ':stream': s(streamId) },
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) found.push(fromItem(item));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return found;
+}
+
+/**
+ * Stores an override, in place of the stream's record of the same key if there is one: that
+ * record is answered (the override replaced), or undefined.
+ */
+export async function putOverride(record: StoredOverride): Promise<StoredOverride | undefined> {
+  const answer = await send<{ Attributes?: Item }>(
+    new PutItemCommand({
+      TableName: settings.overridesTable(),
+      Item: toItem(record),
+      ReturnValues: 'ALL_OLD',
+    }),
+  );
+  return answer.Attributes ? fromItem(answer.Attributes) : undefined;
+}
+
+/**
+ * Ends an override now: its `expires_at` becomes `now`, if it still holds or is to come. The
+ * override as it was, or undefined when there is none that has not ended.
+ */
+export async function endOverride(
+  streamId: string,
+  key: string,
+  now: number,
+): Promise<StoredOverride | undefined> {
+  try {
+    const answer = await send<{ Attributes?: Item }>(
+      new UpdateItemCommand({
+        TableName: settings.overridesTable(),
+        Key: keyOf(streamId, key),
+        UpdateExpression: 'SET #expires = :now, #remove = :remove',
+        ConditionExpression: 'attribute_exists(#stream) AND #expires > :now',
+        ExpressionAttributeNames: {
+          '#stream': 'stream_id',
+          '#expires': 'expires_at',
+          '#remove': 'remove_after',
+        },
+        ExpressionAttributeValues: {
+          ':now': n(now),
+          ':remove': n(Math.ceil(now / 1000) + KEEP_AFTER_END_SECONDS),
+        },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return answer.Attributes ? fromItem(answer.Attributes) : undefined;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Removes an override whose stream was set right after its end: only the record read (same
+ * `created_at`) and only once ended by `now`. False when it was replaced, moved or removed
+ * meanwhile — then it is not this caller's to remove.
+ */
+export async function removeEnded(record: Override, now: number): Promise<boolean> {
+  try {
+    await send(
+      new DeleteItemCommand({
+        TableName: settings.overridesTable(),
+        Key: keyOf(record.stream_id, record.key),
+        ConditionExpression: '#created = :created AND #expires <= :now',
+        ExpressionAttributeNames: { '#created': 'created_at', '#expires': 'expires_at' },
+        ExpressionAttributeValues: { ':created': n(record.created_at), ':now': n(now) },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
