@@ -84,9 +84,15 @@ export function effectiveRate(
   stream: StreamRef,
   overrides: readonly Override[],
   instant: number,
+  /**
+   * When the overrides are asked, if not at `instant`: a boundary run late after its boundary
+   * sets the schedule's rate from the boundary on, unless an override holds at the time of the
+   * run.
+   */
+  overridesAt: number = instant,
 ): Effective | undefined {
   const rule = governingRule(policy, stream) ?? null;
-  const override = holdingOverride(overrides, stream.id, instant);
+  const override = holdingOverride(overrides, stream.id, overridesAt);
   const scheduled = rule ? rateAt(rule, instant) : undefined;
   if (override) {
     return {

@@ -113,6 +113,8 @@ export async function plan(
   run: Run,
   at: PlanAt,
   overriddenAt: number | undefined = typeof at === 'number' ? at : undefined,
+  /** A run that sets streams: the overrides that hold now count, whatever instant is planned. */
+  runAt?: number,
 ): Promise<RunResult> {
   const streams: PlannedStream[] = [];
   for await (const stream of listStreams(run)) {
@@ -125,7 +127,8 @@ export async function plan(
     ) {
       instant = overriddenAt;
     }
-    const planned = instant === undefined ? undefined : planStream(run, stream, instant);
+    const planned =
+      instant === undefined ? undefined : planStream(run, stream, instant, runAt ?? instant);
     if (planned) streams.push(planned);
   }
   return { streams, summary: summarize(streams) };
@@ -136,8 +139,13 @@ export async function plan(
  * its rule's, else the rate it had before its overrides), and what would be done: `held` when
  * an override holds it at that rate already.
  */
-function planStream(run: Run, stream: EventStream, instant: number): PlannedStream | undefined {
-  const effective = effectiveRate(run.policy, stream, run.overrides, instant);
+function planStream(
+  run: Run,
+  stream: EventStream,
+  instant: number,
+  runAt: number = instant,
+): PlannedStream | undefined {
+  const effective = effectiveRate(run.policy, stream, run.overrides, instant, runAt);
   if (!effective) return undefined;
   const next = nextSet(run.policy, stream, run.overrides, instant);
   const same = sameRate(stream.sampling_rate, effective.rate);
@@ -188,7 +196,7 @@ export async function apply(
   options: ApplyOptions,
   overriddenAt?: number,
 ): Promise<RunResult> {
-  const { streams } = await plan(run, at, overriddenAt);
+  const { streams } = await plan(run, at, overriddenAt, Date.now());
   for (const item of streams) await setPlanned(run, item, options);
   return { streams, summary: summarize(streams) };
 }

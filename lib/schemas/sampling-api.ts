@@ -202,7 +202,11 @@ export const SamplingOverrideList = z.object({
       state: z.enum(['holding', 'planned']),
       effective_rate: z
         .nullable(z.number())
-        .check(z.describe("The stream's effective rate now (null: the stream is gone).")),
+        .check(
+          z.describe(
+            "The stream's effective rate now; null: the service does not set it now (no rule governs it and no override of it has started), or it is gone.",
+          ),
+        ),
       effective_source: z.nullable(rateSource),
     }),
   ),
