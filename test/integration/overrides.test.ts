@@ -136,7 +136,7 @@ async function patches() {
 
 async function schedules() {
   return (
-    await control<{ schedules: { name: string; schedule_expression: string; target: any }[] }>(
+    await control<{ schedules: { name: string; schedule_expression: string; target: { Input: string } }[] }>(
       ctx.url,
       'GET',
       '/scheduler/schedules',
