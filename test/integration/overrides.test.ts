@@ -136,11 +136,9 @@ async function patches() {
 
 async function schedules() {
   return (
-    await control<{ schedules: { name: string; schedule_expression: string; target: { Input: string } }[] }>(
-      ctx.url,
-      'GET',
-      '/scheduler/schedules',
-    )
+    await control<{
+      schedules: { name: string; schedule_expression: string; target: { Input: string } }[];
+    }>(ctx.url, 'GET', '/scheduler/schedules')
   ).schedules;
 }
 
@@ -210,7 +208,7 @@ describe('PUT /event-streams/{id}/sampling-override', () => {
       name: expect.stringMatching(/^override-es_\w+-[0-9a-f]{10}-end$/),
       schedule_expression: `at(${new Date(Math.ceil(expires / 1000) * 1000).toISOString().slice(0, 19)})`,
     });
-    expect(JSON.parse(held[0]?.target.Input)).toMatchObject({
+    expect(JSON.parse(held[0]?.target.Input ?? 'null')).toMatchObject({
       cause: 'override',
       stream_id: ids.web,
     });
