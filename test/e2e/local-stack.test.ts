@@ -792,6 +792,108 @@ describe('npm start: Idempotency-Key on POST /event-streams', () => {
   });
 });
 
+describe('npm start: sampling overrides, ended by the sandbox’s Scheduler', () => {
+  /** Invokes the sampling function as EventBridge Scheduler does, through the Lambda endpoint. */
+  async function invokeSampling(event: unknown) {
+    const invoked = await fetch(
+      `http://127.0.0.1:${lambdaPort}/2015-03-31/functions/ngrok-event-streams-dev-applySamplingSchedule/invocations`,
+      { method: 'POST', body: JSON.stringify(event) },
+    );
+    expect(invoked.status).toBe(200);
+    return (await invoked.json()) as { streams: { id: string }[] };
+  }
+
+  async function schedules(): Promise<{ name: string }[]> {
+    return (
+      await control<{ schedules: { name: string }[] }>(
+        stack.sandboxUrl,
+        'GET',
+        '/scheduler/schedules',
+      )
+    ).schedules;
+  }
+
+  it('a boundary while an override holds leaves the stream alone; ending it sets the schedule’s rate', async () => {
+    const created = await call('POST', '/event-streams', {
+      body: newStream({ description: 'sandbox-example/held', sampling_rate: 0.1 }),
+    });
+    const id = created.json.id as string;
+    const set = await call('PUT', `/event-streams/${id}/sampling-override`, {
+      body: { sampling_rate: 0.5, duration: 'PT2H', reason: 'load test' },
+    });
+    expect(set.status).toBe(200);
+    expect(set.json.event_stream.sampling_rate).toBe(0.5);
+
+    // A business-hours boundary of the shipped policy (its next one has not passed).
+    const result = await invokeSampling({
+      cause: 'boundary',
+      rules: ['sandbox-example'],
+      scheduled_time: '2030-01-07T07:00:00Z',
+      execution_id: 'e2e-held',
+    });
+
+    expect(result.streams.find((each: { id: string }) => each.id === id)).toMatchObject({
+      action: 'held',
+      desired_rate: 0.5,
+    });
+    expect((await call('GET', `/event-streams/${id}`)).json.sampling_rate).toBe(0.5);
+    const ended = await call('DELETE', `/event-streams/${id}/sampling-override`);
+    expect(ended.status).toBe(200);
+    expect(ended.json.sampling_rate).not.toBe(0.5);
+    expect((await schedules()).filter((each) => each.name.includes(id))).toEqual([]);
+    await call('DELETE', `/event-streams/${id}`);
+  });
+
+  it('a PT1M override on the sample stream sets it at once and ends by itself within 90 s', async () => {
+    const set = await call('PUT', `/event-streams/${SAMPLE_STREAM}/sampling-override`, {
+      body: { sampling_rate: 1, duration: 'PT1M', reason: 'INC-1' },
+    });
+    expect(set.status).toBe(200);
+    expect(set.json.event_stream.sampling_rate).toBe(1);
+    const { expires_at } = set.json.override;
+    const then = set.json.then;
+    expect(then).toMatchObject({ at: expires_at, source: 'schedule' });
+
+    const plan = await call('GET', '/sampling/plan');
+    expect(
+      plan.json.streams.find((each: { id: string }) => each.id === SAMPLE_STREAM),
+    ).toMatchObject({
+      override: expect.objectContaining({ key: 'manual', expires_at }),
+      desired_rate: 1,
+      action: 'held',
+      next_change: expect.objectContaining({ at: expires_at, rate: then.sampling_rate }),
+    });
+    const listed = await call('GET', '/sampling/overrides');
+    expect(listed.json.overrides).toEqual([
+      expect.objectContaining({ stream_id: SAMPLE_STREAM, expires_at, state: 'holding' }),
+    ]);
+    expect(await schedules()).toHaveLength(1);
+
+    const deadline = Date.parse(expires_at) + 90_000;
+    let rate = 1;
+    while (Date.now() < deadline) {
+      rate = (await call('GET', `/event-streams/${SAMPLE_STREAM}`)).json.sampling_rate;
+      if (rate === then.sampling_rate) break;
+      await sleep(2_000);
+    }
+
+    expect(rate).toBe(then.sampling_rate);
+    await stack.waitForLine((line) => line.action === 'sampling_override.end');
+    const ends = stack
+      .serviceLines()
+      .filter((line) => line.audit === true && line.stream_id === SAMPLE_STREAM)
+      .filter((line) => line.action === 'sampling_override.end');
+    expect(ends).toEqual([
+      expect.objectContaining({
+        context: expect.objectContaining({ cause: 'expired', reason: 'INC-1' }),
+        changes: { sampling_rate: { before: 1, after: then.sampling_rate } },
+      }),
+    ]);
+    expect(await schedules()).toEqual([]);
+    expect((await call('GET', '/sampling/overrides')).json.overrides).toEqual([]);
+  });
+});
+
 describe('npm start with NGROK_API_KEY', () => {
   it('talks to the ngrok API at NGROK_API_URL with that key, not to its own sandbox', async () => {
     const { startSandbox } = await import('../../sandbox/server.ts');
