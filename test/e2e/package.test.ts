@@ -745,6 +745,47 @@ describe('serverless package: Idempotency-Key', () => {
   });
 });
 
+describe('serverless package: sampling overrides', () => {
+  it('keeps them in a table keyed by stream and key, which removes ended ones after a week (TTL)', () => {
+    expect(resources.SamplingOverridesTable).toMatchObject({
+      Type: 'AWS::DynamoDB::Table',
+      Properties: {
+        TableName: 'ngrok-event-streams-dev-sampling-overrides',
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'stream_id', KeyType: 'HASH' },
+          { AttributeName: 'key', KeyType: 'RANGE' },
+        ],
+        TimeToLiveSpecification: { AttributeName: 'remove_after', Enabled: true },
+      },
+    });
+  });
+
+  it('names to the functions the table and the schedules’ group, function, role and queue as deployed', () => {
+    const setter = resources.SetSamplingOverrideLambdaFunction.Properties.Environment.Variables;
+    expect(setter).toMatchObject({
+      OVERRIDES_TABLE: resources.SamplingOverridesTable.Properties.TableName,
+      SAMPLING_OVERRIDE_MAX_HOURS: '24',
+      SAMPLING_SCHEDULE_GROUP: resources.SamplingScheduleGroup.Properties.Name,
+      SAMPLING_FUNCTION: resources.ApplySamplingScheduleLambdaFunction.Properties.FunctionName,
+      SAMPLING_SCHEDULER_ROLE: resources.SamplingSchedulerRole.Properties.RoleName,
+      SAMPLING_DEAD_LETTER_QUEUE: resources.SamplingDeadLetterQueue.Properties.QueueName,
+    });
+  });
+
+  it('lets a function pass the scheduler’s role to EventBridge Scheduler only', () => {
+    const statements = resources.SetSamplingOverrideRole.Properties.Policies.flatMap(
+      (policy: any) => policy.PolicyDocument.Statement,
+    );
+    expect(statements.find((statement: any) => statement.Action.includes('iam:PassRole'))).toEqual({
+      Effect: 'Allow',
+      Action: ['iam:PassRole'],
+      Resource: { 'Fn::GetAtt': ['SamplingSchedulerRole', 'Arn'] },
+      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    });
+  });
+});
+
 describe('serverless package: the Slack command', () => {
   it('keeps the worker’s idempotency records in one table that forgets them (TTL)', () => {
     expect(resources.SlackIdempotencyTable).toMatchObject({

@@ -493,6 +493,34 @@ describe('Sandbox Scheduler: firing one-time schedules', () => {
     ]);
   });
 
+  it('puts the context attributes into the Input, as Scheduler does', async () => {
+    await create(
+      oneTime('ovr-context', '2030-06-01T12:00:00', {
+        Target: {
+          ...oneTime('x', '2030-06-01T12:00:00').Target,
+          Arn: TARGET_ARN,
+          RoleArn: ROLE_ARN,
+          Input: JSON.stringify({
+            arn: '<aws.scheduler.schedule-arn>',
+            scheduled_time: '<aws.scheduler.scheduled-time>',
+            execution_id: '<aws.scheduler.execution-id>',
+            attempt: '<aws.scheduler.attempt-number>',
+          }),
+        },
+      }),
+    );
+
+    await tick('2030-06-01T12:00:00.500Z');
+
+    const payload = JSON.parse(received[0]?.body ?? '{}');
+    expect(payload).toEqual({
+      arn: `arn:aws:scheduler:us-east-1:000000000000:schedule/${GROUP}/ovr-context`,
+      scheduled_time: '2030-06-01T12:00:00Z',
+      execution_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      attempt: '1',
+    });
+  });
+
   it('fires an at() in Europe/Berlin at its UTC instant, summer and winter', async () => {
     const berlin = { ScheduleExpressionTimezone: 'Europe/Berlin' };
     await create(oneTime('summer', '2030-07-01T12:00:00', berlin));
