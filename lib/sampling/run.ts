@@ -223,8 +223,10 @@ export async function applyStream(
     try {
       stream = await run.ngrok.eventStreams.get(streamId, run.call);
     } catch (error) {
-      if (error instanceof NgrokApiError && error.status === 404) break;
-      throw error;
+      if (!(error instanceof NgrokApiError && error.status === 404)) throw error;
+      // The stream is gone: its ended overrides have nothing left to set.
+      if (options.settle) await removeGone(run, streamId);
+      break;
     }
     item = planStream(run, stream, Math.max(at, Date.now()));
     if (!item) break;
@@ -311,6 +313,19 @@ async function setPlanned(run: Run, item: PlannedStream, options: ApplyOptions):
     }
   }
   if (options.settle) await settleEnded(run, item, options.actor);
+}
+
+async function removeGone(run: Run, streamId: string): Promise<void> {
+  const now = Date.now();
+  for (const override of run.overrides) {
+    if (override.stream_id !== streamId || override.expires_at > now) continue;
+    if (await removeEnded(override, now).catch(() => false)) {
+      logger.info('An ended override of a stream ngrok no longer has was removed', {
+        stream_id: streamId,
+        key: override.key,
+      });
+    }
+  }
 }
 
 /**

@@ -528,3 +528,18 @@ describe('The clock respects overrides', () => {
     expect(await allOverrides()).toEqual([]);
   });
 });
+
+describe('Overrides of a stream that is gone', () => {
+  it('at its end, removes the ended override instead of keeping it for the 15-minute run', async () => {
+    await stored(ids.web, 'manual', 1, Date.now() - HOUR, Date.now() - 1000, Date.now() - HOUR);
+    await fetch(`${ctx.url}/event_streams/${ids.web}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ctx.apiKey}`, 'ngrok-version': '2' },
+    });
+
+    const result = await runEvent(overrideEvent(ids.web));
+
+    expect(result.summary.failed).toBe(0);
+    expect(await allOverrides()).toEqual([]);
+  });
+});
