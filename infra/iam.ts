@@ -32,6 +32,9 @@ export interface GrantContext {
 }
 
 const getAtt = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+const overrideSchedulesArn = ({ service, stage }: GrantContext) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/${samplingGroupName(service, stage)}/*`,
+});
 
 export const GRANTS = {
   secret: {
@@ -66,10 +69,15 @@ export const GRANTS = {
     resource: () => getAtt('SamplingOverridesTable'),
     why: 'reads the sampling overrides: the effective rate of a stream needs them',
   },
-  writeOverrides: {
-    actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  putOverrides: {
+    actions: ['dynamodb:PutItem'],
     resource: () => getAtt('SamplingOverridesTable'),
-    why: 'sets and ends sampling overrides (conditional writes)',
+    why: 'stores an override in place of the one of its key',
+  },
+  endOverrides: {
+    actions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    resource: () => getAtt('SamplingOverridesTable'),
+    why: 'ends an override now (a conditional write) and removes it once its stream is set',
   },
   settleOverrides: {
     actions: ['dynamodb:DeleteItem'],
@@ -78,10 +86,13 @@ export const GRANTS = {
   },
   overrideSchedules: {
     actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
-    resource: ({ service, stage }) => ({
-      'Fn::Sub': `arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/${samplingGroupName(service, stage)}/*`,
-    }),
+    resource: overrideSchedulesArn,
     why: "makes, moves and deletes an override's one-time schedules, in the sampling schedule group only",
+  },
+  deleteOverrideSchedules: {
+    actions: ['scheduler:DeleteSchedule'],
+    resource: overrideSchedulesArn,
+    why: "deletes an override's schedules when it ends early",
   },
   passSchedulerRole: {
     actions: ['iam:PassRole'],
@@ -100,26 +111,32 @@ export const DEFAULT_GRANTS: readonly GrantName[] = ['secret'];
  * The functions that may do something else than the default: read the secret (every route with
  * a token or a signature needs it). A new read-only route needs no row.
  */
-/** What a function that sets or ends overrides needs: the table, and the override schedules. */
-const SETS_OVERRIDES: readonly GrantName[] = [
-  'secret',
-  'readOverrides',
-  'writeOverrides',
-  'overrideSchedules',
-  'passSchedulerRole',
-];
-
 export const FUNCTION_GRANTS: Record<string, readonly GrantName[]> = {
   createEventStream: ['secret', 'idempotencyKeys'],
   getOpenApi: [],
   getSamplingPlan: ['secret', 'readOverrides'],
   applySampling: ['secret', 'readOverrides'],
   applySamplingSchedule: ['secret', 'samplingFailures', 'readOverrides', 'settleOverrides'],
-  setSamplingOverride: SETS_OVERRIDES,
-  endSamplingOverride: SETS_OVERRIDES,
+  setSamplingOverride: [
+    'secret',
+    'readOverrides',
+    'putOverrides',
+    'overrideSchedules',
+    'passSchedulerRole',
+  ],
+  endSamplingOverride: ['secret', 'readOverrides', 'endOverrides', 'deleteOverrideSchedules'],
   listSamplingOverrides: ['secret', 'readOverrides'],
   slackCommand: ['secret', 'invokeSlackWorker', 'readOverrides'],
-  slackWorker: ['secret', 'slackIdempotency', ...SETS_OVERRIDES.slice(1)],
+  // Its `sample … for` and `release`: what the two routes above may do.
+  slackWorker: [
+    'secret',
+    'slackIdempotency',
+    'readOverrides',
+    'putOverrides',
+    'endOverrides',
+    'overrideSchedules',
+    'passSchedulerRole',
+  ],
 };
 
 /** The logical id of a function's role, as serverless.yml names it (`role:`). */

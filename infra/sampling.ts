@@ -84,15 +84,21 @@ export function samplingGroupName(service: string, stage: string): string {
  * sampling function, which the role names (a cycle CloudFormation refuses).
  */
 export function samplingSchedulerRoleName(service: string, stage: string): string {
-  return `${service}-${stage}-sampling-scheduler`.slice(0, 64);
+  return `${service}-${stage}-sampling-scheduler`;
 }
 
 export function samplingDeadLetterQueueName(service: string, stage: string): string {
-  return `${service}-${stage}-sampling-failed`.slice(0, 80);
+  return `${service}-${stage}-sampling-failed`;
 }
 
 export function samplingResources(input: SamplingInput): { Resources: Cfn; gaps: GapSchedule[] } {
   const group = samplingGroupName(input.service, input.stage);
+  const role = samplingSchedulerRoleName(input.service, input.stage);
+  if (role.length > 64) {
+    throw new Error(
+      `The sampling scheduler's role would be named ${role} (${role.length} characters): IAM allows 64. Use a shorter service or stage name.`,
+    );
+  }
   const Resources: Cfn = {
     SamplingScheduleGroup: { Type: 'AWS::Scheduler::ScheduleGroup', Properties: { Name: group } },
     SamplingDeadLetterQueue: {
@@ -127,7 +133,7 @@ export function samplingResources(input: SamplingInput): { Resources: Cfn; gaps:
     SamplingSchedulerRole: {
       Type: 'AWS::IAM::Role',
       Properties: {
-        RoleName: samplingSchedulerRoleName(input.service, input.stage),
+        RoleName: role,
         AssumeRolePolicyDocument: {
           Version: '2012-10-17',
           Statement: [

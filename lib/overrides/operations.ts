@@ -6,12 +6,14 @@
  * stream to its effective rate and removes the record. A schedule that cannot be made is logged:
  * the 15-minute enforce run does its work (at most 15 minutes late).
  */
+
+import { HttpProblem, problemOf } from '../http/problem.ts';
 import type { EventStream } from '../ngrok/schemas.ts';
 import { type Actor, audited, changedFields } from '../observability/audit.ts';
 import { logger } from '../observability/logger.ts';
-import { type Effective, effectiveRate, restoreRate } from '../sampling/effective.ts';
+import { type Effective, effectiveRate, holds, restoreRate } from '../sampling/effective.ts';
 import { governingRule, sameRate } from '../sampling/evaluate.ts';
-import type { Run } from '../sampling/run.ts';
+import { changedMeanwhile, type Run } from '../sampling/run.ts';
 import { formatUtc } from '../sampling/zone.ts';
 import type { RateThen } from '../schemas/sampling-api.ts';
 import { auditOverrideEnd, auditOverrideSet } from './audit.ts';
@@ -88,6 +90,35 @@ async function scheduled(what: string, streamId: string, work: () => Promise<voi
   }
 }
 
+/** At most this many passes to keep a stream right while its overrides change under it. */
+const PASSES = 3;
+
+/**
+ * Sets the stream to its effective rate now with the overrides `seen`, then reads them again:
+ * if another set or end of the stream came meanwhile, the stream is read and set again with
+ * them, so that of two operations at the same moment neither is lost. The stream after.
+ */
+async function keepRight(
+  run: Run,
+  stream: EventStream,
+  seen: StoredOverride[],
+  actor: Actor,
+  context: Record<string, unknown>,
+): Promise<{ stream: EventStream; effective: Effective | undefined }> {
+  let current = stream;
+  let overrides = seen;
+  let effective: Effective | undefined;
+  for (let pass = 0; pass < PASSES; pass++) {
+    effective = effectiveRate(run.policy, current, overrides, Date.now());
+    current = await setRate(run, current, effective?.rate, actor, context);
+    const stored = await overridesOf(current.id);
+    if (!changedMeanwhile(overrides, stored, current.id, Date.now())) break;
+    overrides = stored;
+    current = await run.ngrok.eventStreams.get(current.id, run.call);
+  }
+  return { stream: current, effective };
+}
+
 export async function setOverride(
   run: Run,
   request: SetRequest,
@@ -116,17 +147,24 @@ export async function setOverride(
   });
   const overrides = [...existing.filter((each) => each.key !== override.key), override];
   await scheduled('made', stream.id, () => scheduleOverride(target, override, now));
-  const effective = effectiveRate(run.policy, stream, overrides, now);
-  if (replaced && replaced.starts_at <= now && now < replaced.expires_at) {
-    auditOverrideEnd(replaced, 'replaced', request.actor, {
+  const replacedHeld = replaced !== undefined && holds(replaced, now);
+  let after = stream;
+  // The stream changes now only if the new override holds now, or the one it replaced did.
+  if (holds(override, now) || replacedHeld) {
+    after = (
+      await keepRight(run, stream, overrides, request.actor, {
+        cause: 'override',
+        override: override.key,
+      })
+    ).stream;
+  }
+  if (replaced && (replacedHeld || (replaced.expires_at <= now && !replaced.released))) {
+    // Replaced while it held; or it had ended and its end was not settled yet: its end now.
+    auditOverrideEnd(replaced, replacedHeld ? 'replaced' : 'expired', request.actor, {
       before: stream.sampling_rate,
-      after: effective?.rate ?? stream.sampling_rate,
+      after: after.sampling_rate,
     });
   }
-  const after = await setRate(run, stream, effective?.rate, request.actor, {
-    cause: 'override',
-    override: override.key,
-  });
   return {
     override,
     stream: after,
@@ -149,6 +187,8 @@ export interface EndResult {
 
 /**
  * Ends the stream's override of `key` now; undefined when it has none that holds or is to come.
+ * The end is stored and audited first: if ngrok then fails, the answer says that the override
+ * has ended and the 15-minute run sets the stream.
  */
 export async function releaseOverride(
   run: Run,
@@ -161,22 +201,43 @@ export async function releaseOverride(
   const stream = await run.ngrok.eventStreams.get(streamId, run.call);
   const was = await endOverride(stream.id, key, now);
   if (!was) return undefined;
-  const ended: StoredOverride = { ...was, expires_at: Math.min(was.expires_at, now) };
+  const ended: StoredOverride = {
+    ...was,
+    expires_at: Math.min(was.expires_at, now),
+    released: true,
+  };
   await scheduled('deleted', stream.id, () => unscheduleOverride(target, ended));
   const overrides = await overridesOf(stream.id);
-  const effective = effectiveRate(run.policy, stream, overrides, now);
-  const after = await setRate(run, stream, effective?.rate, actor, {
-    cause: 'override',
-    override: key,
-    released: true,
+  const intended = effectiveRate(run.policy, stream, overrides, now);
+  auditOverrideEnd(ended, 'released', actor, {
+    before: stream.sampling_rate,
+    after: intended?.rate ?? stream.sampling_rate,
   });
+  let kept: Awaited<ReturnType<typeof keepRight>>;
+  try {
+    kept = await keepRight(run, stream, overrides, actor, {
+      cause: 'override',
+      override: key,
+      released: true,
+    });
+  } catch (error) {
+    const fields = problemOf(error);
+    throw new HttpProblem(
+      {
+        ...fields,
+        detail: `${fields.detail} The override has ended; the stream is set to its rate by the next 15-minute run.`,
+      },
+      { cause: error },
+    );
+  }
   const ownRecord = overrides.find(
     (each) => each.key === key && each.created_at === ended.created_at,
   );
   if (ownRecord) await removeEnded(ownRecord, Date.now());
-  auditOverrideEnd(ended, 'released', actor, {
+  return {
+    ended,
+    stream: kept.stream,
     before: stream.sampling_rate,
-    after: after.sampling_rate,
-  });
-  return { ended, stream: after, before: stream.sampling_rate, now: thenOf(effective, now) };
+    now: thenOf(kept.effective, now),
+  };
 }

@@ -27,6 +27,8 @@ import { settings } from '../settings.ts';
 export interface StoredOverride extends Override {
   reason: string;
   actor: Actor;
+  /** Ended early (released): its end was audited then, not when its record is removed. */
+  released?: boolean;
 }
 
 /** A request to the table may take this long before it fails instead of hanging. */
@@ -70,6 +72,7 @@ function toItem(record: StoredOverride): Item {
     reason: s(record.reason),
     actor: s(JSON.stringify(record.actor)),
     ...(record.restore_rate !== undefined ? { restore_rate: n(record.restore_rate) } : {}),
+    ...(record.released ? { released: { BOOL: true } } : {}),
     remove_after: n(Math.ceil(record.expires_at / 1000) + KEEP_AFTER_END_SECONDS),
   };
 }
@@ -92,6 +95,7 @@ function fromItem(item: Item): StoredOverride {
     reason: item.reason?.S ?? '',
     actor,
     ...(item.restore_rate?.N !== undefined ? { restore_rate: number('restore_rate') } : {}),
+    ...(item.released?.BOOL ? { released: true } : {}),
   };
 }
 
@@ -165,14 +169,16 @@ export async function endOverride(
       new UpdateItemCommand({
         TableName: settings.overridesTable(),
         Key: keyOf(streamId, key),
-        UpdateExpression: 'SET #expires = :now, #remove = :remove',
+        UpdateExpression: 'SET #expires = :now, #remove = :remove, #released = :released',
         ConditionExpression: 'attribute_exists(#stream) AND #expires > :now',
         ExpressionAttributeNames: {
           '#stream': 'stream_id',
           '#expires': 'expires_at',
           '#remove': 'remove_after',
+          '#released': 'released',
         },
         ExpressionAttributeValues: {
+          ':released': { BOOL: true },
           ':now': n(now),
           ':remove': n(Math.ceil(now / 1000) + KEEP_AFTER_END_SECONDS),
         },

@@ -147,7 +147,19 @@ function planStream(
 ): PlannedStream | undefined {
   const effective = effectiveRate(run.policy, stream, run.overrides, instant, runAt);
   if (!effective) return undefined;
-  const next = nextSet(run.policy, stream, run.overrides, instant);
+  const planned = planFor(stream, effective, nextSet(run.policy, stream, run.overrides, instant));
+  PLANNED_AT.set(planned, { instant, runAt });
+  return planned;
+}
+
+/** When each planned stream was planned: the rule's instant, and the overrides' (the run's). */
+const PLANNED_AT = new WeakMap<PlannedStream, { instant: number; runAt: number }>();
+
+function planFor(
+  stream: EventStream,
+  effective: NonNullable<ReturnType<typeof effectiveRate>>,
+  next: ReturnType<typeof nextSet>,
+): PlannedStream {
   const same = sameRate(stream.sampling_rate, effective.rate);
   const timezone = effective.rule?.timezone ?? 'UTC';
   return {
@@ -244,7 +256,7 @@ export async function applyStream(
  * Whether the stream's overrides changed since they were read: one stored that was not read (set,
  * replaced, moved or ended early), or one read that had not ended and is gone.
  */
-function changedMeanwhile(
+export function changedMeanwhile(
   read: readonly StoredOverride[],
   stored: readonly StoredOverride[],
   streamId: string,
@@ -281,6 +293,13 @@ async function setPlanned(run: Run, item: PlannedStream, options: ApplyOptions):
       item.error = 'not reached before the deadline: run again to finish';
       return;
     }
+    if (!(await stillPlanned(run, item))) {
+      item.action = 'failed';
+      item.error = 'not set: its overrides could not be read again before the change';
+      return;
+    }
+  }
+  if (item.action === 'change') {
     try {
       await audited(
         {
@@ -312,7 +331,40 @@ async function setPlanned(run: Run, item: PlannedStream, options: ApplyOptions):
       return;
     }
   }
+  // A stream planned again (stillPlanned) may need nothing now.
+  if ((item.action as PlannedStream['action']) === 'none') item.action = 'unchanged';
   if (options.settle) await settleEnded(run, item, options.actor);
+}
+
+/**
+ * Just before a stream is changed: its overrides read again, and if one was set, moved or ended
+ * since the run read them (a run is paced: minutes may pass), the stream planned again with
+ * them — a run never undoes an override set while it went on. False when they cannot be read.
+ */
+async function stillPlanned(run: Run, item: PlannedStream): Promise<boolean> {
+  const at = PLANNED_AT.get(item);
+  let stored: StoredOverride[];
+  try {
+    stored = await overridesOf(item.id);
+  } catch {
+    return false;
+  }
+  const now = Date.now();
+  if (!at || !changedMeanwhile(run.overrides, stored, item.id, now)) return true;
+  run.overrides = [...run.overrides.filter((each) => each.stream_id !== item.id), ...stored];
+  const stream = {
+    id: item.id,
+    description: item.description,
+    sampling_rate: item.current_rate,
+  } as EventStream;
+  const again = planStream(run, stream, at.instant, Math.max(at.runAt, now));
+  if (again) {
+    Object.assign(item, again);
+    PLANNED_AT.set(item, PLANNED_AT.get(again) ?? at);
+  } else {
+    item.action = 'none';
+  }
+  return true;
 }
 
 async function removeGone(run: Run, streamId: string): Promise<void> {
@@ -334,12 +386,14 @@ async function removeGone(run: Run, streamId: string): Promise<void> {
  * that cannot be removed now stays for the next run.
  */
 async function settleEnded(run: Run, item: PlannedStream, actor: Actor): Promise<void> {
-  const now = Date.now();
+  // Only what had ended when the stream was planned: an override that ended since is not done
+  // (the stream was planned with it holding; its end's run sets it).
+  const plannedAt = PLANNED_AT.get(item)?.runAt ?? 0;
   for (const override of run.overrides) {
-    if (override.stream_id !== item.id || override.expires_at > now) continue;
+    if (override.stream_id !== item.id || override.expires_at > plannedAt) continue;
     let removed = false;
     try {
-      removed = await removeEnded(override, now);
+      removed = await removeEnded(override, plannedAt);
     } catch (error) {
       logger.warn('An ended override could not be removed: the next run tries again', {
         stream_id: item.id,
@@ -347,7 +401,8 @@ async function settleEnded(run: Run, item: PlannedStream, actor: Actor): Promise
         error: (error as Error).name,
       });
     }
-    if (!removed) continue;
+    // One ended early was audited when it was released.
+    if (!removed || override.released) continue;
     auditOverrideEnd(override, 'expired', actor, {
       before: item.current_rate,
       after: item.desired_rate,

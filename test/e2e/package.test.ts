@@ -83,24 +83,31 @@ afterAll(() => {
  * confirm itself): besides its own logs, the kinds below. docs/operating.md "Permissions" shows
  * the same.
  */
-const SETS_OVERRIDES = [
-  'secret',
-  'read overrides',
-  'write overrides',
-  'override schedules',
-  'pass scheduler role',
-] as const;
 const PERMISSIONS: Record<string, readonly (keyof typeof KINDS)[]> = {
   createEventStream: ['secret', 'idempotency keys'],
   getOpenApi: [],
   getSamplingPlan: ['secret', 'read overrides'],
   applySampling: ['secret', 'read overrides'],
   applySamplingSchedule: ['secret', 'failed events', 'read overrides', 'remove overrides'],
-  setSamplingOverride: SETS_OVERRIDES,
-  endSamplingOverride: SETS_OVERRIDES,
+  setSamplingOverride: [
+    'secret',
+    'read overrides',
+    'put overrides',
+    'override schedules',
+    'pass scheduler role',
+  ],
+  endSamplingOverride: ['secret', 'read overrides', 'end overrides', 'delete override schedules'],
   listSamplingOverrides: ['secret', 'read overrides'],
   slackCommand: ['secret', 'invoke worker', 'read overrides'],
-  slackWorker: [...SETS_OVERRIDES, 'slack records'],
+  slackWorker: [
+    'secret',
+    'slack records',
+    'read overrides',
+    'put overrides',
+    'end overrides',
+    'override schedules',
+    'pass scheduler role',
+  ],
 };
 /** Any other function reads the secret (its callers' token hashes, the ngrok key), and no more. */
 const DEFAULT_PERMISSIONS: readonly (keyof typeof KINDS)[] = ['secret'];
@@ -120,16 +127,18 @@ const KINDS = {
   'failed events': () => ['sqs:SendMessage SamplingDeadLetterQueue.Arn'],
   'read overrides': () =>
     ['Query', 'Scan'].map((action) => `dynamodb:${action} SamplingOverridesTable.Arn`),
-  'write overrides': () =>
-    ['PutItem', 'UpdateItem', 'DeleteItem'].map(
-      (action) => `dynamodb:${action} SamplingOverridesTable.Arn`,
-    ),
+  'put overrides': () => ['dynamodb:PutItem SamplingOverridesTable.Arn'],
+  'end overrides': () =>
+    ['UpdateItem', 'DeleteItem'].map((action) => `dynamodb:${action} SamplingOverridesTable.Arn`),
   'remove overrides': () => ['dynamodb:DeleteItem SamplingOverridesTable.Arn'],
   'override schedules': (_secret: string, stage = 'dev') =>
     ['CreateSchedule', 'UpdateSchedule', 'DeleteSchedule'].map(
       (action) =>
         `scheduler:${action} arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/ngrok-event-streams-${stage}-sampling/*`,
     ),
+  'delete override schedules': (_secret: string, stage = 'dev') => [
+    `scheduler:DeleteSchedule arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/ngrok-event-streams-${stage}-sampling/*`,
+  ],
   'pass scheduler role': () => ['iam:PassRole SamplingSchedulerRole.Arn'],
 };
 

@@ -543,3 +543,113 @@ describe('Overrides of a stream that is gone', () => {
     expect(await allOverrides()).toEqual([]);
   });
 });
+
+const patchTo = (id: string, rate: number) =>
+  fetch(`${ctx.url}/event_streams/${id}`, {
+    method: 'PATCH',
+    headers: {
+      authorization: `Bearer ${ctx.apiKey}`,
+      'ngrok-version': '2',
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ sampling_rate: rate }),
+  });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const seedNew = async (description: string, rate: number) =>
+  (
+    await control<{ event_streams: string[] }>(ctx.url, 'POST', '/seed', {
+      event_streams: [
+        {
+          description,
+          sampling_rate: rate,
+          event_type: 'http_request_complete',
+          destination_ids: [ctx.destinationIds[0]],
+        },
+      ],
+    })
+  ).event_streams[0] as string;
+const causes = (mark: number) =>
+  audits(mark, 'sampling_override.end').map((a) => (a.context as { cause: string }).cause);
+
+describe('Races and failures around an end (each failed before its fix)', () => {
+  it('a run keeps an override that ended after it planned: the stream still goes back at its end', async () => {
+    const newer = await seedNew('other/new', 0.5);
+    const now = Date.now();
+    await stored(newer, 'x', 1, now - MINUTE, now + HOUR, now - MINUTE, { restore_rate: 0.5 });
+    await patchTo(ids.other, 1);
+    await stored(ids.other, 'manual', 1, now - MINUTE, now + 1500, now - MINUTE, {
+      restore_rate: 0.5,
+    });
+    await injectFault(ctx.url, {
+      method: 'PATCH',
+      path: '/event_streams/*',
+      delay_ms: 2500,
+      times: 1,
+    });
+    await runEvent({ cause: 'enforce', rules: [] });
+    await runEvent(overrideEvent(ids.other)); // its own end schedule
+    await runEvent({ cause: 'enforce', rules: [] }); // and the backstop
+    expect(await rateOf(ids.other)).toBe(0.5);
+  });
+  it('a set and a release at once (ngrok slow on the set): the stream agrees with what is stored', async () => {
+    await put(ids.web, { sampling_rate: 0.5, duration: 'PT1H' });
+    await injectFault(ctx.url, {
+      method: 'PATCH',
+      path: '/event_streams/*',
+      delay_ms: 150,
+      times: 1,
+    });
+    await Promise.all([
+      put(ids.web, { sampling_rate: 1, duration: 'PT1H' }),
+      sleep(10).then(() => release(ids.web)),
+    ]);
+    const live = (await allOverrides()).filter((o) => o.expires_at > Date.now());
+    expect(await rateOf(ids.web)).toBe(live.length > 0 ? 1 : 0.25);
+  });
+  it('a set during a slow boundary run is not undone by the run', async () => {
+    await patchTo(ids.web, 1);
+    await seedNew('web/new', 1);
+    await injectFault(ctx.url, {
+      method: 'PATCH',
+      path: '/event_streams/*',
+      delay_ms: 1500,
+      times: 1,
+    });
+    await Promise.all([
+      runEvent({
+        cause: 'boundary',
+        rules: ['web'],
+        scheduled_time: new Date(boundary).toISOString().replace('.000Z', 'Z'),
+        execution_id: 'b',
+      }),
+      sleep(500).then(() => put(ids.web, { sampling_rate: 1, duration: 'PT1H' })),
+    ]);
+    expect(await rateOf(ids.web)).toBe(1);
+  });
+  it('a release with ngrok failing: 502 that says the override has ended, audited released once', async () => {
+    await put(ids.web, { sampling_rate: 1, duration: 'PT1H' });
+    const mark = serviceLogs.mark();
+    await injectFault(ctx.url, {
+      method: 'PATCH',
+      path: '/event_streams/*',
+      status: 503,
+      times: 10,
+    });
+    const first = await release(ids.web);
+    await control(ctx.url, 'DELETE', '/faults');
+    const retry = await release(ids.web);
+    await runEvent({ cause: 'enforce', rules: [] });
+    expect([first.status, retry.status]).toEqual([502, 404]);
+    expect(first.json.detail).toContain('The override has ended');
+    expect(await rateOf(ids.web)).toBe(0.25);
+    expect(causes(mark)).toEqual(['released']);
+  });
+  it('a set over an ended, not yet settled override audits that end once, as expired', async () => {
+    await put(ids.web, { sampling_rate: 1, duration: 'PT1H' });
+    await endedAgo(ids.web, 'manual', 1000);
+    const mark = serviceLogs.mark();
+    await put(ids.web, { sampling_rate: 0.5, duration: 'PT1H' });
+    await runEvent({ cause: 'enforce', rules: [] });
+    expect(causes(mark)).toEqual(['expired']);
+  });
+});
