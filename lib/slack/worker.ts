@@ -4,11 +4,14 @@
  * message — once: Powertools Idempotency (lib/jobs/once.ts) keeps a second delivery of the same
  * event from running or posting again. A failure of ngrok is posted as a message. A failure to
  * post is retried here (not by Lambda, which would run the command again) and then reported.
+ * Only the worker sets and ends sampling overrides: it gives the commands where their schedules
+ * point, from its Lambda context's own ARN.
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { problemOf } from '../http/problem.ts';
 import type { JobContext, JobOutcome } from '../jobs/job.ts';
+import { scheduleTarget } from '../overrides/schedules.ts';
 import { samplingRun } from '../sampling/session.ts';
 import { execute, parseCommand, refusalFor, slackActor } from './commands.ts';
 import type { WorkerEvent } from './handoff.ts';
@@ -46,6 +49,8 @@ export async function runSlackWorker(
           execute(command, run, {
             actor: slackActor(event),
             allPages: true,
+            // The worker may set and end overrides: their schedules point from its own ARN.
+            schedules: () => scheduleTarget(context.invokedFunctionArn),
           }),
         { reserve: POST_MARGIN_MS },
       );
