@@ -14,8 +14,9 @@
  *
  * Overrides (`sample … for`, `release`, and `overrides`, which reads ngrok once per stream) run in
  * the worker only: its role may write the overrides table and their schedules, the command
- * function's may only read the table. The worker's caller carries where the schedules point
- * (`schedules`); a command that needs them and has none is handed to the worker.
+ * function's may only read the table. The worker's caller carries the writes (`overrides`: this
+ * module imports no code that writes them, so the command function's bundle has none); a command
+ * that needs them and has none is handed to the worker.
  */
 
 import {
@@ -27,8 +28,7 @@ import {
 import type { Actor } from '../observability/audit.ts';
 import { audited, changedFields } from '../observability/audit.ts';
 import { listOverrides } from '../overrides/list.ts';
-import { MANUAL_KEY, releaseOverride, setOverride } from '../overrides/operations.ts';
-import type { ScheduleTarget } from '../overrides/schedules.ts';
+import type { EndResult, SetRequest, SetResult } from '../overrides/operations.ts';
 import { overrideWindow } from '../overrides/window.ts';
 import { parseShortDuration } from '../sampling/duration.ts';
 import { governingRule } from '../sampling/evaluate.ts';
@@ -57,11 +57,18 @@ export interface Caller {
   actor: Actor;
   /** The worker reads every page; the command function only the first. */
   allPages: boolean;
-  /**
-   * Where an override's schedules point (from the worker's Lambda context): only the worker may
-   * set and end overrides. Absent in the command function: such a command goes to the worker.
-   */
-  schedules?: () => ScheduleTarget;
+  /** Setting and ending the manual override: the worker's only; absent in the command function. */
+  overrides?: OverrideWrites;
+}
+
+/**
+ * Setting and ending a stream's manual override (lib/overrides/operations.ts, with the key
+ * `manual` and the target of its schedules): what only the worker may do, as its role writes the
+ * overrides table and their schedules and the command function's only reads the table.
+ */
+export interface OverrideWrites {
+  set(run: Run, request: Omit<SetRequest, 'key'>, now: number): Promise<SetResult>;
+  release(run: Run, streamId: string, actor: Actor, now: number): Promise<EndResult | undefined>;
 }
 
 /**
@@ -182,10 +189,10 @@ function parseSample(words: string[]): SampleArgs | Invalid {
   return { id, rate, hold: { duration: durationText, ms: duration.ms, reason } };
 }
 
-/** Where the override's schedules point; only the worker has it (see `Caller.schedules`). */
-function schedulesOf(caller: Caller): ScheduleTarget {
-  if (!caller.schedules) throw new NeedsWorker('overrides are set and ended by the worker');
-  return caller.schedules();
+/** The override writes; only the worker has them (see `Caller.overrides`). */
+function overridesOf(caller: Caller): OverrideWrites {
+  if (!caller.overrides) throw new NeedsWorker('overrides are set and ended by the worker');
+  return caller.overrides;
 }
 
 function governanceOf(run: Run, stream: EventStream, now: number): Governance {
@@ -233,23 +240,21 @@ async function sampleFor(
   caller: Caller,
   now: number,
 ): Promise<SlackMessage> {
-  const target = schedulesOf(caller);
+  const overrides = overridesOf(caller);
   const window = overrideWindow({ durationMs: hold.ms }, now, settings.samplingOverrideMaxHours());
   if ('invalid' in window) {
     return helpMessage(HELP_LINES, `\`for ${hold.duration}\` ${window.invalid}`);
   }
-  const result = await setOverride(
+  const result = await overrides.set(
     run,
     {
       streamId: id,
-      key: MANUAL_KEY,
       rate,
       startsAt: window.starts_at,
       expiresAt: window.expires_at,
       reason: hold.reason,
       actor: caller.actor,
     },
-    target,
     now,
   );
   return heldMessage(caller.actor.name, result);
@@ -326,14 +331,7 @@ export const COMMANDS = [
     worker: true,
     parse: oneStreamId('release'),
     run: async ({ id }, run, caller, now) => {
-      const ended = await releaseOverride(
-        run,
-        id,
-        MANUAL_KEY,
-        caller.actor,
-        schedulesOf(caller),
-        now,
-      );
+      const ended = await overridesOf(caller).release(run, id, caller.actor, now);
       return ended
         ? releasedMessage(caller.actor.name, ended)
         : noOverrideMessage(caller.actor.name, id);

@@ -303,6 +303,41 @@ describe('isAllowedResponseUrl', () => {
   });
 });
 
+describe('the command function cannot write overrides', () => {
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  // esbuild's service process ends with the tests.
+  afterAll(() => esbuild.stop());
+
+  /** The project's files esbuild bundles for a function (as serverless-esbuild does). */
+  async function bundled(entry: string): Promise<string[]> {
+    const { metafile } = await esbuild.build({
+      entryPoints: [`${__dirname}/../../${entry}`],
+      absWorkingDir: `${__dirname}/../..`,
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      packages: 'external',
+      logLevel: 'silent',
+    });
+    return Object.keys(metafile?.inputs ?? {});
+  }
+
+  it('slackCommand bundles no code that sets or ends an override or makes its schedules; slackWorker does', async () => {
+    const writes = ['lib/overrides/operations.ts', 'lib/overrides/schedules.ts'];
+    const command = await bundled('functions/slackCommand.ts');
+    const worker = await bundled('functions/slackWorker.ts');
+
+    for (const file of writes) {
+      expect(command).not.toContainEqual(expect.stringMatching(`${file}$`));
+    }
+    expect(command).toContainEqual(expect.stringMatching('lib/slack/commands.ts$'));
+    expect(worker).toEqual(
+      expect.arrayContaining(writes.map((file) => expect.stringMatching(`${file}$`))),
+    );
+  });
+});
+
 describe('slack-app-manifest.yml', () => {
   it('declares the /eventstreams command on this API’s route, with only the commands scope', () => {
     const { parse } = require('yaml') as typeof import('yaml');
