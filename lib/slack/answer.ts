@@ -1,8 +1,10 @@
 /**
  * How the command function answers within Slack's 3 seconds: what fits is done at once, with a
  * deadline that leaves room for the reply (and for a hand-off if it does not fit); what may take
- * longer — `plan`, `apply`, a list of more than one page, an ngrok call that did not finish in
- * time — is acknowledged at once and handed to the worker, which posts to `response_url`.
+ * longer — `plan`, `apply`, `overrides`, a list of more than one page, an ngrok call that did not
+ * finish in time — and what sets or ends an override (`sample … for`, `release`: only the worker's
+ * role may write them) is acknowledged at once and handed to the worker, which posts to
+ * `response_url`.
  */
 import { NgrokTimeoutError } from '../ngrok/errors.ts';
 import { samplingRun } from '../sampling/session.ts';

@@ -5,8 +5,16 @@
  */
 import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { EventStream } from '../ngrok/schemas.ts';
+import type { ListedOverride } from '../overrides/list.ts';
+import type { EndResult, SetResult } from '../overrides/operations.ts';
+import { formatDuration } from '../sampling/duration.ts';
 import { formatLocalInstant } from '../sampling/zone.ts';
-import type { PlannedStream, Summary } from '../schemas/sampling-api.ts';
+import type {
+  PlannedStream,
+  RateThen,
+  SamplingOverride,
+  Summary,
+} from '../schemas/sampling-api.ts';
 
 export const MAX_BLOCKS = 50;
 export const MAX_SECTION_CHARS = 3000;
@@ -103,6 +111,52 @@ export interface Governance {
   rule: string | null;
   window: string | null;
   next: PlannedStream['next_change'];
+  /** The override that holds now, if any. */
+  override: SamplingOverride | null;
+}
+
+/** `2027-03-28 12:30 UTC`: an instant to the minute, in UTC. */
+export function utcText(instant: number): string {
+  return `${new Date(instant).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/**
+ * `2027-03-28 14:30 Europe/Berlin (2027-03-28 12:30 UTC)`: in the governing rule's zone and in
+ * UTC; in UTC alone when no rule governs the stream.
+ */
+export function instantText(instant: number, timezone: string | null): string {
+  if (timezone === null || timezone === 'UTC') return utcText(instant);
+  const local = formatLocalInstant(instant, timezone).slice(0, 16).replace('T', ' ');
+  return `${local} ${timezone} (${utcText(instant)})`;
+}
+
+/** Who set an override: a Slack user as a mention, anyone else by name (escaped). */
+export function actorText(actor: { kind: string; name: string }): string {
+  if (actor.kind === 'slack' && /^[UW][A-Z0-9]+$/.test(actor.name)) return `<@${actor.name}>`;
+  if (actor.kind === 'http') return `HTTP caller \`${escapeMrkdwn(actor.name)}\``;
+  if (actor.kind === 'schedule') return 'the schedule';
+  return `${escapeMrkdwn(actor.kind)} \`${escapeMrkdwn(actor.name)}\``;
+}
+
+/** Why a stream is at a rate: the schedule, an override, or the rate it had before. */
+function sourceText(source: RateThen['source']): string {
+  switch (source) {
+    case 'schedule':
+      return "the schedule's rate";
+    case 'override':
+      return "another override's rate";
+    case 'restore':
+      return 'the rate it had before its overrides';
+  }
+}
+
+/** `INC-1` → ` — “INC-1”`; nothing when there is no reason. */
+function reasonText(reason: string): string {
+  return reason ? ` — “${escapeMrkdwn(reason)}”` : '';
+}
+
+function overrideLine(override: SamplingOverride): string {
+  return `override: *${formatRate(override.sampling_rate)}* until ${utcText(Date.parse(override.expires_at))}, set by ${actorText(override.actor)}${reasonText(override.reason)}`;
 }
 
 function governanceText(governance: Governance): string {
@@ -116,6 +170,7 @@ export function streamMessage(stream: EventStream, governance: Governance): Slac
     `event type \`${escapeMrkdwn(stream.event_type)}\` · sampling rate *${formatRate(stream.sampling_rate)}*`,
     `destinations ${stream.destination_ids.map((id) => `\`${escapeMrkdwn(id)}\``).join(', ') || '—'} · fields ${stream.fields.length > 0 ? stream.fields.map((field) => `\`${escapeMrkdwn(field)}\``).join(', ') : '—'}`,
     `schedule: ${governanceText(governance)}`,
+    ...(governance.override ? [overrideLine(governance.override)] : []),
   ];
   return {
     response_type: 'ephemeral',
@@ -159,6 +214,89 @@ export function sampledMessage(
       ? 'No schedule rule governs this stream.'
       : `Rule \`${governance.rule}\`: ${scheduleSentence(governance.next)}.`;
   return { response_type: 'in_channel', text, blocks: [section(text), context(next)] };
+}
+
+/** The manual override was set (`sample … for`): who, before → after, until when, and then. */
+export function heldMessage(
+  userId: string,
+  { override, stream, before, afterwards, timezone }: SetResult,
+): SlackMessage {
+  const change =
+    before === stream.sampling_rate
+      ? `was already ${formatRate(before)}`
+      : `${formatRate(before)} → ${formatRate(stream.sampling_rate)}`;
+  const text = `<@${userId}> set the sampling rate of *${stream.id}* (${escapeMrkdwn(stream.description) || 'no description'}) to ${formatRate(override.sampling_rate)} for ${formatDuration(override.expires_at - override.starts_at)}: ${change}, until ${instantText(override.expires_at, timezone)}.`;
+  const then =
+    afterwards === null
+      ? 'Then the service leaves it as it is.'
+      : `Then it goes to ${formatRate(afterwards.sampling_rate)}, ${sourceText(afterwards.source)}.`;
+  const reason = override.reason ? `Reason: ${escapeMrkdwn(override.reason)}. ` : '';
+  return {
+    response_type: 'in_channel',
+    text,
+    blocks: [section(text), context(`${reason}${then} \`release ${stream.id}\` ends it sooner.`)],
+  };
+}
+
+/** The manual override was ended (`release`): who, and the rate now. */
+export function releasedMessage(
+  userId: string,
+  { ended, stream, before, now }: EndResult,
+): SlackMessage {
+  const change =
+    before === stream.sampling_rate
+      ? `stays at ${formatRate(before)}`
+      : `${formatRate(before)} → ${formatRate(stream.sampling_rate)}`;
+  const why = now === null ? 'the service leaves it as it is' : sourceText(now.source);
+  const text = `<@${userId}> ended the override of *${stream.id}* (${escapeMrkdwn(stream.description) || 'no description'}): ${change}, ${why}.`;
+  return {
+    response_type: 'in_channel',
+    text,
+    blocks: [
+      section(text),
+      context(
+        `It held ${formatRate(ended.sampling_rate)}, set by ${actorText(ended.actor)}${reasonText(ended.reason)}.`,
+      ),
+    ],
+  };
+}
+
+/** `release` of a stream with no manual override: nothing to do, and nothing changed. */
+export function noOverrideMessage(userId: string, streamId: string): SlackMessage {
+  const text = `<@${userId}> asked to end the override of *${streamId}*: it has none that holds or is to come, so nothing changed.`;
+  return { response_type: 'in_channel', text, blocks: [section(text)] };
+}
+
+function listedLine(override: ListedOverride): string {
+  const expires = utcText(Date.parse(override.expires_at));
+  const when =
+    override.state === 'holding'
+      ? `until ${expires}`
+      : `from ${utcText(Date.parse(override.starts_at))} until ${expires} (to come)`;
+  const key = override.key === 'manual' ? '' : ` (\`${escapeMrkdwn(override.key)}\`)`;
+  const effective =
+    override.effective_rate === null || override.effective_source === null
+      ? 'the stream was not found'
+      : `now *${formatRate(override.effective_rate)}*, ${sourceText(override.effective_source).replace('another ', 'an ')}`;
+  return `\`${override.stream_id}\`${key} *${formatRate(override.sampling_rate)}* ${when} · ${actorText(override.actor)}${reasonText(override.reason)} · ${effective}`;
+}
+
+/** `overrides`: what holds or is to come, soonest end first. */
+export function overridesMessage(overrides: ListedOverride[]): SlackMessage {
+  const title =
+    overrides.length === 0
+      ? 'No sampling override holds or is to come'
+      : overrides.length === 1
+        ? '1 sampling override holds or is to come'
+        : `${overrides.length} sampling overrides hold or are to come`;
+  return {
+    response_type: 'ephemeral',
+    text: title,
+    blocks: [
+      section(`*${title}*`),
+      ...(overrides.length > 0 ? sectionsOf(overrides.map(listedLine), MAX_BLOCKS - 1) : []),
+    ],
+  };
 }
 
 function planLine(stream: PlannedStream): string {

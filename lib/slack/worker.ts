@@ -4,13 +4,17 @@
  * message — once: Powertools Idempotency (lib/jobs/once.ts) keeps a second delivery of the same
  * event from running or posting again. A failure of ngrok is posted as a message. A failure to
  * post is retried here (not by Lambda, which would run the command again) and then reported.
+ * Only the worker sets and ends sampling overrides (the command function's bundle has no code
+ * that could): it gives the commands those writes, their schedules' target from its own ARN.
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { problemOf } from '../http/problem.ts';
 import type { JobContext, JobOutcome } from '../jobs/job.ts';
+import { MANUAL_KEY, releaseOverride, setOverride } from '../overrides/operations.ts';
+import { scheduleTarget } from '../overrides/schedules.ts';
 import { samplingRun } from '../sampling/session.ts';
-import { execute, parseCommand, refusalFor, slackActor } from './commands.ts';
+import { execute, type OverrideWrites, parseCommand, refusalFor, slackActor } from './commands.ts';
 import type { WorkerEvent } from './handoff.ts';
 import { failureMessage, type SlackMessage } from './messages.ts';
 import { isAllowedResponseUrl, postToResponseUrl, ResponseUrlRefused } from './response-url.ts';
@@ -19,6 +23,16 @@ import { isAllowedResponseUrl, postToResponseUrl, ResponseUrlRefused } from './r
 const POST_MARGIN_MS = 20_000;
 const POST_ATTEMPTS = 3;
 const POST_BACKOFF_MS = 1_000;
+
+/** The manual override, set and ended here: its schedules point from the worker's own ARN. */
+function manualOverride(invokedFunctionArn: string): OverrideWrites {
+  return {
+    set: (run, request, now) =>
+      setOverride(run, { ...request, key: MANUAL_KEY }, scheduleTarget(invokedFunctionArn), now),
+    release: (run, streamId, actor, now) =>
+      releaseOverride(run, streamId, MANUAL_KEY, actor, scheduleTarget(invokedFunctionArn), now),
+  };
+}
 
 export async function runSlackWorker(
   event: WorkerEvent,
@@ -46,6 +60,7 @@ export async function runSlackWorker(
           execute(command, run, {
             actor: slackActor(event),
             allPages: true,
+            overrides: manualOverride(context.invokedFunctionArn),
           }),
         { reserve: POST_MARGIN_MS },
       );

@@ -2,11 +2,14 @@
  * The Slack command, in-process against the sandbox: signature checks, every command's answer,
  * refusals, the hand-off to the worker (an asynchronous Lambda invoke, which the sandbox records
  * and the test delivers, once and twice), and what the worker posts to the response_url (the
- * sandbox's catcher). Idempotency records live in the sandbox's DynamoDB.
+ * sandbox's catcher). Idempotency records live in the sandbox's DynamoDB, and so do the sampling
+ * overrides that `sample … for` sets (their schedules in the sandbox's Scheduler).
  */
 import { randomBytes } from 'node:crypto';
 import { handler as slackCommand } from '../../functions/slackCommand.ts';
 import { handler as slackWorker } from '../../functions/slackWorker.ts';
+import { allOverrides } from '../../lib/overrides/store.ts';
+import { bundledPolicy } from '../../lib/sampling/bundled.ts';
 import { clearServiceSecretCache } from '../../lib/secrets/service-secret.ts';
 import { MAX_BLOCKS, MAX_SECTION_CHARS } from '../../lib/slack/messages.ts';
 import { slackSignature } from '../../lib/slack/signature.ts';
@@ -16,13 +19,19 @@ import {
   configureService,
   invoke,
   lambdaContext,
+  SCHEDULE_GROUP,
   type ServiceTokens,
   storeServiceSecret,
 } from '../helpers/lambda.ts';
 import { registerSecret, serviceLogs } from '../helpers/logs.ts';
+import { MINUTE, oracleRates } from '../helpers/sampling-oracle.ts';
 import { control, injectFault, requestLog, seedStreams, useSandbox } from '../helpers/sandbox.ts';
 
-const ctx = useSandbox();
+// The override schedules' group exists, as infra/sampling.ts makes it; the clock fires nothing.
+const ctx = useSandbox({
+  rateLimit: false,
+  scheduler: { groups: [SCHEDULE_GROUP], tickMs: false },
+});
 const savedEnv = { ...process.env };
 const SIGNING_SECRET = randomBytes(16).toString('hex');
 const TEAM = 'T0TEAM';
@@ -482,5 +491,249 @@ describe('Slack: time and failures around the worker (each case failed before it
 
     expect(textOf(answer)).toContain('evil &lt;!channel&gt; &lt;@U0ALLOWED&gt;');
     expect(textOf(answer)).not.toContain('<!channel>');
+  });
+});
+
+describe('Slack: sampling overrides', () => {
+  const RULE = 'sandbox-example';
+  const ZONE = 'Europe/Berlin';
+  let governed: string;
+
+  beforeEach(async () => {
+    [governed] = (
+      await control<{ event_streams: string[] }>(ctx.url, 'POST', '/seed', {
+        event_streams: [
+          {
+            description: 'sandbox-example/web',
+            event_type: 'http_request_complete',
+            destination_ids: [ctx.destinationIds[0]],
+            sampling_rate: 1,
+          },
+        ],
+      })
+    ).event_streams as [string];
+    await control(ctx.url, 'DELETE', '/requests');
+  });
+
+  /** The schedule's rate at an instant, by the oracle (no code shared with lib/sampling). */
+  function scheduleRate(instant: number): number {
+    const rule = bundledPolicy().rules.find((each) => each.name === RULE);
+    if (!rule) throw new Error(`no rule ${RULE}`);
+    const minute = Math.floor(instant / MINUTE) * MINUTE;
+    return oracleRates(rule, minute, minute + MINUTE)[0] as number;
+  }
+
+  /** `2027-03-28 14:30`: the zone's clock, by Intl. */
+  function wall(instant: number, zone: string): string {
+    return new Intl.DateTimeFormat('sv-SE', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(instant);
+  }
+
+  /** The command, answered at once and handed on; then the worker's post. */
+  async function viaWorker(text: string, options: SendOptions = {}) {
+    const answer = await send(text, options);
+    const handed = (await invocations()).filter(
+      (each) => (each.payload as { request_id: string }).request_id === answer.key,
+    );
+    expect(handed).toHaveLength(1);
+    await deliver(handed[0]?.payload);
+    const [post] = await posts(answer.key);
+    if (!post) throw new Error(`the worker posted nothing for ${text}`);
+    return { answer, post, text: textOf({ json: post.body }) };
+  }
+
+  async function rateOf(id: string): Promise<string> {
+    const answer = await send(`get ${id}`);
+    return /sampling rate \*([\d.]+)\*/.exec(textOf(answer))?.[1] ?? '';
+  }
+
+  it('sample … for: the worker sets the stream and stores the override; get and overrides show it; release ends it', async () => {
+    const mark = serviceLogs.mark();
+
+    // The command function only hands it on: its role may not write overrides.
+    const answer = await send(`sample ${governed} 37% for 1h30m INC-1 <!channel>`);
+    expect(answer.json.response_type).toBe('in_channel');
+    expect(textOf(answer)).toContain(
+      `<@${ALLOWED}> asked for \`/eventstreams sample ${governed} 37% for 1h30m INC-1 &lt;!channel&gt;\`: working on it…`,
+    );
+    expect(await allOverrides()).toEqual([]);
+    expect(await ngrokCalls()).toEqual([]);
+
+    const [handed] = await invocations();
+    const setAt = Date.now();
+    await deliver(handed?.payload);
+    const [post] = await posts(answer.key);
+
+    // Stored: the manual override, from now for 1h30m, with who and why.
+    const [stored] = await allOverrides();
+    expect(await allOverrides()).toHaveLength(1);
+    expect(stored).toMatchObject({
+      stream_id: governed,
+      key: 'manual',
+      sampling_rate: 0.37,
+      reason: 'INC-1 <!channel>',
+      actor: { kind: 'slack', name: ALLOWED, team: TEAM },
+    });
+    const expires = stored?.expires_at as number;
+    expect(expires - (stored?.starts_at as number)).toBe(90 * MINUTE);
+    expect(stored?.starts_at).toBeGreaterThanOrEqual(setAt);
+
+    // Its end is scheduled, pointing from the worker's own ARN (its account) at the sampling function.
+    const { schedules } = await control<{
+      schedules: {
+        group: string;
+        name: string;
+        schedule_expression: string;
+        target: { Arn: string };
+      }[];
+    }>(ctx.url, 'GET', '/scheduler/schedules');
+    expect(schedules).toEqual([
+      expect.objectContaining({
+        group: SCHEDULE_GROUP,
+        name: expect.stringMatching(new RegExp(`^override-${governed}-[0-9a-f]{10}-end$`)),
+        schedule_expression: `at(${new Date(Math.ceil(expires / 1000) * 1000).toISOString().slice(0, 19)})`,
+        target: expect.objectContaining({
+          Arn: 'arn:aws:lambda:us-east-1:123456789012:function:ngrok-event-streams-test-applySamplingSchedule',
+        }),
+      }),
+    ]);
+
+    // The answer, in the channel: who, before → after, until when (rule zone and UTC), and then.
+    const utc = `${wall(expires, 'UTC')} UTC`;
+    expect(post?.body).toMatchObject({ response_type: 'in_channel', replace_original: true });
+    const said = textOf({ json: post?.body as Post['body'] });
+    expect(said).toContain(
+      `<@${ALLOWED}> set the sampling rate of *${governed}* (sandbox-example/web) to 0.37 for 1h 30m: 1.00 → 0.37, until ${wall(expires, ZONE)} ${ZONE} (${utc}).`,
+    );
+    expect(said).toContain(
+      `Reason: INC-1 &lt;!channel&gt;. Then it goes to ${scheduleRate(expires).toFixed(2)}, the schedule's rate.`,
+    );
+    expect(said).not.toContain('<!channel>');
+    expect(await rateOf(governed)).toBe('0.37');
+    expect(serviceLogs.since(mark).filter((line) => line.audit === true)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          actor: { kind: 'slack', name: ALLOWED, team: TEAM },
+          stream_id: governed,
+          changes: { sampling_rate: { before: 1, after: 0.37 } },
+        }),
+      ]),
+    );
+
+    // get: the override that holds.
+    const got = await send(`get ${governed}`);
+    expect(textOf(got)).toContain(
+      `override: *0.37* until ${utc}, set by <@${ALLOWED}> — “INC-1 &lt;!channel&gt;”`,
+    );
+
+    // overrides: what holds, ephemeral, with the stream's effective rate.
+    const listed = await viaWorker('overrides');
+    expect(listed.post.body.response_type).toBe('ephemeral');
+    expect(listed.text).toContain('*1 sampling override holds or is to come*');
+    expect(listed.text).toContain(
+      `\`${governed}\` *0.37* until ${utc} · <@${ALLOWED}> — “INC-1 &lt;!channel&gt;” · now *0.37*, an override's rate`,
+    );
+
+    // release: ended now; the stream goes back to the schedule's rate.
+    const before = Date.now();
+    const released = await viaWorker(`release ${governed}`);
+    const after = Date.now();
+    const back = [scheduleRate(before), scheduleRate(after)].map((rate) => rate.toFixed(2));
+    expect(released.post.body.response_type).toBe('in_channel');
+    expect(released.text).toMatch(
+      new RegExp(
+        `^<@${ALLOWED}> ended the override of \\*${governed}\\* \\(sandbox-example/web\\): 0\\.37 → (${back.join('|').replace(/\./g, '\\.')}), the schedule's rate\\.`,
+      ),
+    );
+    expect(released.text).toContain(
+      `It held 0.37, set by <@${ALLOWED}> — “INC-1 &lt;!channel&gt;”.`,
+    );
+    expect(back).toContain(await rateOf(governed));
+    expect((await allOverrides()).filter((each) => each.expires_at > Date.now())).toEqual([]);
+    expect(
+      (await control<{ schedules: unknown[] }>(ctx.url, 'GET', '/scheduler/schedules')).schedules,
+    ).toEqual([]);
+
+    // Nothing left to release: said so, not an error; nothing changed.
+    await control(ctx.url, 'DELETE', '/requests');
+    const again = await viaWorker(`release ${governed}`);
+    expect(again.text).toBe(
+      `<@${ALLOWED}> asked to end the override of *${governed}*: it has none that holds or is to come, so nothing changed.`,
+    );
+    expect((await ngrokCalls()).filter((entry) => entry.method === 'PATCH')).toEqual([]);
+    const none = await viaWorker('overrides');
+    expect(none.text).toBe('*No sampling override holds or is to come*');
+  });
+
+  it('sample … for of a stream no rule governs: until in UTC alone, then back to the rate it had', async () => {
+    const { text } = await viaWorker(`sample ${streamId} 0.5 for 30m`);
+    const [stored] = await allOverrides();
+    const expires = stored?.expires_at as number;
+
+    expect(text).toContain(
+      `<@${ALLOWED}> set the sampling rate of *${streamId}* (stream 0) to 0.50 for 30m: 1.00 → 0.50, until ${wall(expires, 'UTC')} UTC.`,
+    );
+    expect(text).toContain('Then it goes to 1.00, the rate it had before its overrides.');
+    expect(text).not.toContain('Reason:');
+    expect(stored).toMatchObject({ stream_id: streamId, sampling_rate: 0.5, reason: '' });
+  });
+
+  it('plain sample still runs at once and sets no override', async () => {
+    const answer = await send(`sample ${governed} 25%`);
+
+    expect(textOf(answer)).toContain(
+      `<@${ALLOWED}> set the sampling rate of *${governed}* (sandbox-example/web): 1.00 → 0.25.`,
+    );
+    expect(await invocations()).toEqual([]);
+    expect(await allOverrides()).toEqual([]);
+  });
+
+  it('refuses sample … for longer than the service allows at once, with the help and why', async () => {
+    const answer = await send(`sample ${governed} 25% for 2d`);
+
+    expect(answer.json.response_type).toBe('ephemeral');
+    expect(textOf(answer)).toContain(
+      'I did not understand that: `for 2d` gives an override of 2d, longer than the maximum of 24 hours',
+    );
+    expect(textOf(answer)).toContain('`release <es_id>`');
+    expect(await invocations()).toEqual([]);
+  });
+
+  it('refuses sample … for and release to a user the service does not allow: nothing handed on, no ngrok call', async () => {
+    for (const text of [`sample ${governed} 50% for 1h`, `release ${governed}`]) {
+      const answer = await send(text, { user: 'U0OTHER' });
+
+      expect(answer.json.response_type).toBe('ephemeral');
+      expect(textOf(answer)).toContain(
+        `Only the Slack users this service allows may use \`${text.split(' ')[0]}\``,
+      );
+    }
+    expect(await invocations()).toEqual([]);
+    expect(await ngrokCalls()).toEqual([]);
+    expect(await allOverrides()).toEqual([]);
+  });
+
+  it('the worker refuses them too, to an event that did not come from the command function', async () => {
+    const { key } = slackEvent('x');
+    await deliver({
+      request_id: key,
+      text: `sample ${governed} 50% for 1h`,
+      user_id: 'U0OTHER',
+      team_id: TEAM,
+      channel_id: 'C0OPS',
+      response_url: `${catcher}${key}`,
+    });
+    const [post] = await posts(key);
+
+    expect(post?.body.text).toContain('Only the Slack users this service allows may use `sample`');
+    expect(await allOverrides()).toEqual([]);
+    expect(await rateOf(governed)).toBe('1.00');
   });
 });

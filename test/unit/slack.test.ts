@@ -3,8 +3,21 @@
  * limits.
  */
 import fc from 'fast-check';
-import { parseCommand, parseRate, USAGE_HINT } from '../../lib/slack/commands.ts';
-import { MAX_BLOCKS, MAX_SECTION_CHARS, sectionsOf } from '../../lib/slack/messages.ts';
+import {
+  alwaysWorker,
+  changes,
+  HELP_LINES,
+  parseCommand,
+  parseRate,
+  USAGE_HINT,
+} from '../../lib/slack/commands.ts';
+import {
+  actorText,
+  instantText,
+  MAX_BLOCKS,
+  MAX_SECTION_CHARS,
+  sectionsOf,
+} from '../../lib/slack/messages.ts';
 import { isAllowedResponseUrl } from '../../lib/slack/response-url.ts';
 import { slackSignature, verifySlackSignature } from '../../lib/slack/signature.ts';
 
@@ -67,6 +80,35 @@ describe('parseCommand', () => {
     ['sample es_abc123 25%', { kind: 'sample', id: 'es_abc123', rate: 0.25 }],
     ['sample es_abc123 0.5', { kind: 'sample', id: 'es_abc123', rate: 0.5 }],
     ['sample es_abc123 25 %', { kind: 'sample', id: 'es_abc123', rate: 0.25 }],
+    [
+      'sample es_abc123 100% for 1m INC-1',
+      {
+        kind: 'sample',
+        id: 'es_abc123',
+        rate: 1,
+        hold: { duration: '1m', ms: 60_000, reason: 'INC-1' },
+      },
+    ],
+    [
+      'sample es_abc123 25 % FOR 1h30m load test <b>',
+      {
+        kind: 'sample',
+        id: 'es_abc123',
+        rate: 0.25,
+        hold: { duration: '1h30m', ms: 5_400_000, reason: 'load test <b>' },
+      },
+    ],
+    [
+      'sample es_abc123 0.5 for 1d',
+      {
+        kind: 'sample',
+        id: 'es_abc123',
+        rate: 0.5,
+        hold: { duration: '1d', ms: 86_400_000, reason: '' },
+      },
+    ],
+    ['release es_abc123', { kind: 'release', id: 'es_abc123' }],
+    ['overrides', { kind: 'overrides' }],
     ['plan', { kind: 'plan', at: null }],
     ['plan 2027-03-28T03:00:00+02:00', { kind: 'plan', at: Date.parse('2027-03-28T01:00:00Z') }],
     ['apply', { kind: 'apply' }],
@@ -81,6 +123,17 @@ describe('parseCommand', () => {
     ['sample es_abc', '`sample` takes a stream id and a rate'],
     ['sample es_abc 0', '`0` is not a rate'],
     ['sample es_abc 101%', '`101%` is not a rate'],
+    ['sample es_abc 25% during 1h', '`sample` takes a stream id and a rate'],
+    ['sample es_abc 25% for', '`for` takes a duration: `30m`, `2h`, `1h30m` or `1d`'],
+    ['sample es_abc 25% for 0m', '`0m` lasts no time at all'],
+    ['sample es_abc 25% for soon', '`soon` is not a duration'],
+    ['sample es_abc 25% for 90s', '`90s` is not a duration'],
+    ['sample es_abc 150% for 1h', '`150%` is not a rate'],
+    ['sample ed_abc 25% for 1h', '`ed_abc` is not an Event Stream id'],
+    ['release', '`release` takes one stream id'],
+    ['release es_abc es_def', '`release` takes one stream id'],
+    ['release nope', '`nope` is not an Event Stream id'],
+    ['overrides all', '`overrides` takes nothing after it'],
     ['sample es_abc 0.001', '`0.001` is not a rate'],
     ['plan now', '`plan` takes an RFC 3339 instant'],
     ['apply now', '`apply` takes nothing after it'],
@@ -90,6 +143,62 @@ describe('parseCommand', () => {
       kind: 'invalid',
       reason: expect.stringContaining(reason),
     });
+  });
+
+  it('refuses an override longer than samplingOverrideMaxHours (default 24), and takes one as long', () => {
+    const saved = process.env.SAMPLING_OVERRIDE_MAX_HOURS;
+    try {
+      delete process.env.SAMPLING_OVERRIDE_MAX_HOURS;
+      expect(parseCommand('sample es_abc 25% for 3d')).toEqual({
+        kind: 'invalid',
+        reason:
+          '`for 3d` gives an override of 3d, longer than the maximum of 24 hours (the samplingOverrideMaxHours setting): every override ends by itself',
+      });
+      expect(parseCommand('sample es_abc 25% for 24h')).toMatchObject({ hold: { ms: 86_400_000 } });
+      process.env.SAMPLING_OVERRIDE_MAX_HOURS = '48';
+      expect(parseCommand('sample es_abc 25% for 2d')).toMatchObject({ hold: { ms: 172_800_000 } });
+      expect(parseCommand('sample es_abc 25% for 2d1m')).toEqual({
+        kind: 'invalid',
+        reason: expect.stringContaining(
+          '`for 2d1m` gives an override of 2d 1m, longer than the maximum of 48 hours',
+        ),
+      });
+    } finally {
+      if (saved === undefined) delete process.env.SAMPLING_OVERRIDE_MAX_HOURS;
+      else process.env.SAMPLING_OVERRIDE_MAX_HOURS = saved;
+    }
+  });
+
+  it('refuses a reason longer than the HTTP API takes (500 characters)', () => {
+    expect(parseCommand(`sample es_abc 25% for 1h ${'x'.repeat(500)}`)).toMatchObject({
+      kind: 'sample',
+    });
+    expect(parseCommand(`sample es_abc 25% for 1h ${'x'.repeat(501)}`)).toEqual({
+      kind: 'invalid',
+      reason: 'the reason is longer than 500 characters',
+    });
+  });
+
+  it('sends `sample … for`, `release` and `overrides` to the worker; plain `sample` runs at once', () => {
+    const worker = (text: string) => alwaysWorker(parseCommand(text));
+
+    expect(worker('sample es_abc 25%')).toBe(false);
+    expect(worker('sample es_abc 25% for 2h')).toBe(true);
+    expect(worker('release es_abc')).toBe(true);
+    expect(worker('overrides')).toBe(true);
+    expect(worker('get es_abc')).toBe(false);
+    expect(changes(parseCommand('sample es_abc 25% for 2h'))).toBe(true);
+    expect(changes(parseCommand('release es_abc'))).toBe(true);
+    expect(changes(parseCommand('overrides'))).toBe(false);
+  });
+
+  it('lists every command in the help, and who may change streams', () => {
+    const help = HELP_LINES.join('\n');
+
+    expect(help).toContain('`sample <es_id> <rate> [for <duration> [reason]]`');
+    expect(help).toContain('`release <es_id>`');
+    expect(help).toContain('`overrides`');
+    expect(help).toContain('`sample`, `release` and `apply` are for the users the service allows.');
   });
 
   it('reads rates as fractions or percentages, 0.01 to 1.00, and nothing else', () => {
@@ -108,9 +217,17 @@ describe('parseCommand', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
         const command = parseCommand(text);
-        expect(['help', 'list', 'get', 'sample', 'plan', 'apply', 'invalid']).toContain(
-          command.kind,
-        );
+        expect([
+          'help',
+          'list',
+          'get',
+          'sample',
+          'release',
+          'overrides',
+          'plan',
+          'apply',
+          'invalid',
+        ]).toContain(command.kind);
       }),
       { numRuns: Number(process.env.FC_RUNS ?? 300), seed: 7 },
     );
@@ -142,6 +259,24 @@ describe('sectionsOf: within Slack’s limits', () => {
   });
 });
 
+describe('override messages', () => {
+  it('say an instant in the rule’s zone and in UTC, or in UTC alone', () => {
+    const instant = Date.parse('2027-03-28T12:30:42Z');
+
+    expect(instantText(instant, 'Europe/Berlin')).toBe(
+      '2027-03-28 14:30 Europe/Berlin (2027-03-28 12:30 UTC)',
+    );
+    expect(instantText(instant, null)).toBe('2027-03-28 12:30 UTC');
+  });
+
+  it('name who set an override, escaped: a Slack user as a mention only when it is a user id', () => {
+    expect(actorText({ kind: 'slack', name: 'U0ALLOWED' })).toBe('<@U0ALLOWED>');
+    expect(actorText({ kind: 'slack', name: '<!channel>' })).toBe('slack `&lt;!channel&gt;`');
+    expect(actorText({ kind: 'http', name: 'ci <x>' })).toBe('HTTP caller `ci &lt;x&gt;`');
+    expect(actorText({ kind: 'schedule', name: 'scheduler' })).toBe('the schedule');
+  });
+});
+
 describe('isAllowedResponseUrl', () => {
   it('treats a configured prefix as a folder: never a lookalike host', () => {
     process.env.SLACK_RESPONSE_URL_PREFIXES = 'https://hooks.slack.com';
@@ -168,6 +303,41 @@ describe('isAllowedResponseUrl', () => {
   });
 });
 
+describe('the command function cannot write overrides', () => {
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  // esbuild's service process ends with the tests.
+  afterAll(() => esbuild.stop());
+
+  /** The project's files esbuild bundles for a function (as serverless-esbuild does). */
+  async function bundled(entry: string): Promise<string[]> {
+    const { metafile } = await esbuild.build({
+      entryPoints: [`${__dirname}/../../${entry}`],
+      absWorkingDir: `${__dirname}/../..`,
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      packages: 'external',
+      logLevel: 'silent',
+    });
+    return Object.keys(metafile?.inputs ?? {});
+  }
+
+  it('slackCommand bundles no code that sets or ends an override or makes its schedules; slackWorker does', async () => {
+    const writes = ['lib/overrides/operations.ts', 'lib/overrides/schedules.ts'];
+    const command = await bundled('functions/slackCommand.ts');
+    const worker = await bundled('functions/slackWorker.ts');
+
+    for (const file of writes) {
+      expect(command).not.toContainEqual(expect.stringMatching(`${file}$`));
+    }
+    expect(command).toContainEqual(expect.stringMatching('lib/slack/commands.ts$'));
+    expect(worker).toEqual(
+      expect.arrayContaining(writes.map((file) => expect.stringMatching(`${file}$`))),
+    );
+  });
+});
+
 describe('slack-app-manifest.yml', () => {
   it('declares the /eventstreams command on this API’s route, with only the commands scope', () => {
     const { parse } = require('yaml') as typeof import('yaml');
@@ -190,7 +360,7 @@ describe('slack-app-manifest.yml', () => {
 
     expect(manifest.features.slash_commands[0].usage_hint).toBe(USAGE_HINT);
     expect(USAGE_HINT).toBe(
-      'help | list [description prefix] | get <es_id> | sample <es_id> <rate> | plan [instant] | apply',
+      'help | list [description prefix] | get <es_id> | sample <es_id> <rate> [for <duration> [reason]] | release <es_id> | overrides | plan [instant] | apply',
     );
   });
 });
