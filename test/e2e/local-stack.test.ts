@@ -844,6 +844,37 @@ describe('npm start: sampling overrides, ended by the sandbox’s Scheduler', ()
     await call('DELETE', `/event-streams/${id}`);
   });
 
+  it('from Slack: `sample … for 1m`, `overrides` and `release`, as `npm run slack` sends them', async () => {
+    const slack = (text: string) =>
+      spawnSync(process.execPath, [join(ROOT, 'scripts', 'slack.ts'), text], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: new URL(stack.apiUrl).port },
+        encoding: 'utf8',
+        timeout: 90_000,
+      });
+
+    const set = slack(`sample ${SAMPLE_STREAM} 100% for 1m INC-1`);
+    expect(set.status).toBe(0);
+    expect(set.stdout).toMatch(/UTC/);
+    expect(set.stdout).toContain('INC-1');
+    expect((await call('GET', `/event-streams/${SAMPLE_STREAM}`)).json.sampling_rate).toBe(1);
+    const listed = await call('GET', '/sampling/overrides');
+    expect(listed.json.overrides).toEqual([
+      expect.objectContaining({
+        stream_id: SAMPLE_STREAM,
+        reason: 'INC-1',
+        actor: expect.objectContaining({ kind: 'slack' }),
+      }),
+    ]);
+    expect(slack('overrides').stdout).toContain(SAMPLE_STREAM);
+
+    const released = slack(`release ${SAMPLE_STREAM}`);
+    expect(released.status).toBe(0);
+    expect((await call('GET', '/sampling/overrides')).json.overrides).toEqual([]);
+    expect((await call('GET', `/event-streams/${SAMPLE_STREAM}`)).json.sampling_rate).not.toBe(1);
+    expect(await schedules()).toEqual([]);
+  });
+
   it('a PT1M override on the sample stream sets it at once and ends by itself within 90 s', async () => {
     const set = await call('PUT', `/event-streams/${SAMPLE_STREAM}/sampling-override`, {
       body: { sampling_rate: 1, duration: 'PT1M', reason: 'INC-1' },
@@ -878,11 +909,16 @@ describe('npm start: sampling overrides, ended by the sandbox’s Scheduler', ()
     }
 
     expect(rate).toBe(then.sampling_rate);
-    await stack.waitForLine((line) => line.action === 'sampling_override.end');
+    await stack.waitForLine(
+      (line) =>
+        line.action === 'sampling_override.end' &&
+        (line.context as { cause?: string }).cause === 'expired',
+    );
     const ends = stack
       .serviceLines()
       .filter((line) => line.audit === true && line.stream_id === SAMPLE_STREAM)
-      .filter((line) => line.action === 'sampling_override.end');
+      .filter((line) => line.action === 'sampling_override.end')
+      .filter((line) => (line.context as { cause?: string }).cause === 'expired');
     expect(ends).toEqual([
       expect.objectContaining({
         context: expect.objectContaining({ cause: 'expired', reason: 'INC-1' }),
