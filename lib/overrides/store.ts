@@ -101,30 +101,36 @@ function fromItem(item: Item): StoredOverride {
 
 const keyOf = (streamId: string, key: string): Item => ({ stream_id: s(streamId), key: s(key) });
 
-/** Every record of the table (ended ones too), strongly consistent, page after page. */
-export async function allOverrides(): Promise<StoredOverride[]> {
+/** Every item a Scan or Query gives, page after page. */
+async function everyPage(
+  command: (start: Item | undefined) => { input: unknown },
+): Promise<StoredOverride[]> {
   const found: StoredOverride[] = [];
   let start: Item | undefined;
   do {
-    const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await send(
-      new ScanCommand({
-        TableName: settings.overridesTable(),
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
+    const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await send(command(start));
     for (const item of page.Items ?? []) found.push(fromItem(item));
     start = page.LastEvaluatedKey;
   } while (start);
   return found;
 }
 
+/** Every record of the table (ended ones too), strongly consistent. */
+export function allOverrides(): Promise<StoredOverride[]> {
+  return everyPage(
+    (start) =>
+      new ScanCommand({
+        TableName: settings.overridesTable(),
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+  );
+}
+
 /** Every record of one stream (ended ones too), strongly consistent. */
-export async function overridesOf(streamId: string): Promise<StoredOverride[]> {
-  const found: StoredOverride[] = [];
-  let start: Item | undefined;
-  do {
-    const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await send(
+export function overridesOf(streamId: string): Promise<StoredOverride[]> {
+  return everyPage(
+    (start) =>
       new QueryCommand({
         TableName: settings.overridesTable(),
         KeyConditionExpression: '#stream = :stream',
@@ -133,11 +139,7 @@ export async function overridesOf(streamId: string): Promise<StoredOverride[]> {
         ConsistentRead: true,
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
-    );
-    for (const item of page.Items ?? []) found.push(fromItem(item));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return found;
+  );
 }
 
 /**

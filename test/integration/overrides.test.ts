@@ -23,6 +23,7 @@ import {
   type ServiceTokens,
 } from '../helpers/lambda.ts';
 import { serviceLogs } from '../helpers/logs.ts';
+import { webQuietRule } from '../helpers/sampling-policy.ts';
 import { control, injectFault, requestLog, useSandbox } from '../helpers/sandbox.ts';
 
 const ctx = useSandbox({
@@ -38,8 +39,6 @@ const HOUR = 60 * MINUTE;
 let boundary: number;
 let ids: { web: string; other: string };
 
-const hhmm = (instant: number) => new Date(instant).toISOString().slice(11, 16);
-
 beforeEach(async () => {
   clearServiceSecretCache();
   tokens = await configureService(ctx.url, ctx.apiKey, ctx.sandbox.awsCredentials);
@@ -47,22 +46,7 @@ beforeEach(async () => {
   boundary = Math.floor(Date.now() / MINUTE) * MINUTE - MINUTE;
   globalThis.__samplingPolicy = validatePolicy({
     timezone: 'UTC',
-    rules: [
-      {
-        name: 'web',
-        streams: { description_prefix: 'web/' },
-        default_rate: 1,
-        windows: [
-          {
-            name: 'quiet',
-            days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
-            start: hhmm(boundary),
-            end: hhmm(boundary + 6 * HOUR),
-            rate: 0.25,
-          },
-        ],
-      },
-    ],
+    rules: [webQuietRule(boundary)],
   });
   const { event_streams } = await control<{ event_streams: string[] }>(ctx.url, 'POST', '/seed', {
     event_streams: [

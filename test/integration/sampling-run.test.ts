@@ -11,6 +11,7 @@ import { apply, listStreams, plan } from '../../lib/sampling/run.ts';
 import { type RunTime, samplingRun } from '../../lib/sampling/session.ts';
 import { OVERRIDE_ENV, OVERRIDES_TABLE } from '../helpers/lambda.ts';
 import { serviceLogs } from '../helpers/logs.ts';
+import { webQuietRule } from '../helpers/sampling-policy.ts';
 import { control, requestLog, seedStreams, useSandbox } from '../helpers/sandbox.ts';
 
 const ctx = useSandbox();
@@ -59,24 +60,10 @@ beforeEach(async () => {
   process.env.NGROK_API_URL = ctx.url;
   process.env.SAMPLING_REQUESTS_PER_MINUTE = '6000';
   boundary = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
-  const hhmm = (instant: number) => new Date(instant).toISOString().slice(11, 16);
   globalThis.__samplingPolicy = validatePolicy({
     timezone: 'UTC',
     rules: [
-      {
-        name: 'web',
-        streams: { description_prefix: 'web/' },
-        default_rate: 1,
-        windows: [
-          {
-            name: 'quiet',
-            days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
-            start: hhmm(boundary),
-            end: hhmm(boundary + 6 * HOUR),
-            rate: 0.25,
-          },
-        ],
-      },
+      webQuietRule(boundary),
       { name: 'api', streams: { description_prefix: 'api/' }, default_rate: 0.5 },
     ],
   });

@@ -19,6 +19,7 @@ import {
   type ServiceTokens,
 } from '../helpers/lambda.ts';
 import { onServiceLine, serviceLogs } from '../helpers/logs.ts';
+import { webQuietRule } from '../helpers/sampling-policy.ts';
 import { control, injectFault, requestLog, useSandbox } from '../helpers/sandbox.ts';
 
 const ctx = useSandbox();
@@ -32,7 +33,6 @@ const HOUR = 60 * MINUTE;
 let boundary: number;
 let ids: Record<string, string>;
 
-const hhmm = (instant: number) => new Date(instant).toISOString().slice(11, 16);
 const iso = (instant: number) => new Date(instant).toISOString().replace('.000Z', 'Z');
 
 function usePolicy(now: number) {
@@ -40,20 +40,7 @@ function usePolicy(now: number) {
   globalThis.__samplingPolicy = validatePolicy({
     timezone: 'UTC',
     rules: [
-      {
-        name: 'web',
-        streams: { description_prefix: 'web/' },
-        default_rate: 1,
-        windows: [
-          {
-            name: 'quiet',
-            days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
-            start: hhmm(boundary),
-            end: hhmm(boundary + 6 * HOUR),
-            rate: 0.25,
-          },
-        ],
-      },
+      webQuietRule(boundary),
       { name: 'api', streams: { description_prefix: 'api/' }, default_rate: 0.5, enforce: true },
       { name: 'pinned', streams: { ids: ['es_placeholder0'] }, default_rate: 0.75 },
     ],
