@@ -124,6 +124,14 @@ const EVENTS = {
   getOpenApi: () => apiEvent('GET', '/openapi.json'),
   getSamplingPlan: () => apiEvent('GET', '/sampling/plan'),
   applySampling: () => apiEvent('POST', '/sampling/apply', { body: {} }),
+  setSamplingOverride: () =>
+    apiEvent('PUT', '/event-streams/{id}/sampling-override', {
+      path: { id: fixture.streamId },
+      body: { sampling_rate: 1, duration: 'PT1H', reason: 'bench' },
+    }),
+  endSamplingOverride: () =>
+    apiEvent('DELETE', '/event-streams/{id}/sampling-override', { path: { id: fixture.streamId } }),
+  listSamplingOverrides: () => apiEvent('GET', '/sampling/overrides'),
   // The last boundary of the shipped schedule's first rule, as EventBridge Scheduler sent it.
   applySamplingSchedule: () => ({
     cause: 'boundary',

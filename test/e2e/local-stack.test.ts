@@ -793,6 +793,12 @@ describe('npm start: Idempotency-Key on POST /event-streams', () => {
 });
 
 describe('npm start: sampling overrides, ended by the sandbox’s Scheduler', () => {
+  beforeAll(async () => {
+    // The sample stream, as npm start seeds it (a test above deletes it), and this file's key.
+    await control(stack.sandboxUrl, 'POST', '/reset', { samples: true });
+    await control(stack.sandboxUrl, 'PATCH', '/config', { api_keys: [apiKey] });
+  });
+
   /** Invokes the sampling function as EventBridge Scheduler does, through the Lambda endpoint. */
   async function invokeSampling(event: unknown) {
     const invoked = await fetch(
