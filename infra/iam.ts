@@ -79,6 +79,11 @@ export const GRANTS = {
     resource: () => getAtt('SamplingOverridesTable'),
     why: 'ends an override now (a conditional write) and removes it once its stream is set',
   },
+  readMarks: {
+    actions: ['dynamodb:GetItem'],
+    resource: () => getAtt('SamplingOverridesTable'),
+    why: "reads a mark: an alert's resolution, a webhook delivery seen before",
+  },
   settleOverrides: {
     actions: ['dynamodb:DeleteItem'],
     resource: () => getAtt('SamplingOverridesTable'),
@@ -111,6 +116,17 @@ export const DEFAULT_GRANTS: readonly GrantName[] = ['secret'];
  * The functions that may do something else than the default: read the secret (every route with
  * a token or a signature needs it). A new read-only route needs no row.
  */
+/** What an alert webhook needs. */
+const ALERTS: readonly GrantName[] = [
+  'secret',
+  'readOverrides',
+  'readMarks',
+  'putOverrides',
+  'endOverrides',
+  'overrideSchedules',
+  'passSchedulerRole',
+];
+
 export const FUNCTION_GRANTS: Record<string, readonly GrantName[]> = {
   createEventStream: ['secret', 'idempotencyKeys'],
   getOpenApi: [],
@@ -125,6 +141,9 @@ export const FUNCTION_GRANTS: Record<string, readonly GrantName[]> = {
     'passSchedulerRole',
   ],
   endSamplingOverride: ['secret', 'readOverrides', 'endOverrides', 'deleteOverrideSchedules'],
+  // An alert sets, extends and ends overrides, and marks what it has seen.
+  alertmanagerWebhook: ALERTS,
+  pagerdutyWebhook: ALERTS,
   listSamplingOverrides: ['secret', 'readOverrides'],
   slackCommand: ['secret', 'invokeSlackWorker', 'readOverrides'],
   // Its `sample … for` and `release`: what the two routes above may do.

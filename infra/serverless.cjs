@@ -13,7 +13,18 @@ const serviceDir = join(__dirname, '..');
 
 async function samplingPolicy(resolveVariable) {
   const file = policyPath(await resolveVariable('param:samplingPolicy'), serviceDir);
-  return loadPolicyFile(file);
+  const policy = loadPolicyFile(file);
+  // An incident's override may last no longer than any other: the stage's samplingOverrideMaxHours.
+  const maxHours = Number(await resolveVariable('param:samplingOverrideMaxHours'));
+  const tooLong = (policy.incidents ?? []).filter(
+    (incident) => incident.max_duration_ms > maxHours * 3_600_000,
+  );
+  if (tooLong.length > 0) {
+    throw new Error(
+      `${file}: incidents ${tooLong.map((incident) => `'${incident.name}'`).join(', ')} last longer than samplingOverrideMaxHours (${maxHours} hours): shorten max_duration, or raise the param.`,
+    );
+  }
+  return policy;
 }
 
 module.exports = {

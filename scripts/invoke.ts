@@ -6,9 +6,11 @@
  * SANDBOX_PORT, when set, names a sandbox's port instead (the sample events then carry the token
  * nes_sample-event-token: `DEV_API_TOKEN=nes_sample-event-token npm start`).
  */
+
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pagerDutySignature } from '../lib/incidents/pagerduty.ts';
 import { slackSignature } from '../lib/slack/signature.ts';
 import {
   findLocalStack,
@@ -55,7 +57,16 @@ if (running && typeof event.response_url === 'string' && typeof event.request_id
 }
 // The running stack's bearer token, in place of the sample's: it is what that stack accepts.
 if (running && typeof event.headers?.authorization === 'string') {
-  event.headers.authorization = `Bearer ${running.token}`;
+  // The alert webhook takes the `alerts` caller's token, and only it.
+  const token = event.rawPath === '/hooks/alertmanager' ? running.alerts?.token : running.token;
+  event.headers.authorization = `Bearer ${token ?? running.token}`;
+}
+// A PagerDuty event is signed now, with the running stack's webhook secret.
+if (running?.alerts && event.headers?.['x-pagerduty-signature'] !== undefined) {
+  event.headers['x-pagerduty-signature'] = pagerDutySignature(
+    running.alerts.pagerduty_secret,
+    Buffer.from(event.body ?? ''),
+  );
 }
 // A Slack command is signed now, with the running stack's signing secret, as its workspace and
 // first allowed user, and answers later to the running sandbox's catcher.

@@ -46,6 +46,8 @@ export interface LocalStackState {
   slack: { signing_secret: string; team_id: string; user_ids: string[] };
   /** The sandbox's AWS credentials, for `npm run invoke` (local only). */
   aws: { accessKeyId: string; secretAccessKey: string };
+  /** The alert webhooks: the `alerts` caller's token and PagerDuty's signing secret (local only). */
+  alerts: { token: string; pagerduty_secret: string };
 }
 
 /**

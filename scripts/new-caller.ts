@@ -17,7 +17,8 @@ Makes a bearer token for a caller of the HTTP API, prints it once, and prints th
 entry for the "callers" list of the service's secret (only the token's SHA-256 is stored).
 
   --name <caller>     who the token is for: letters, digits, ".", "_", "-" (at most 64)
-  --scopes <list>     read, write or read,write (default: read,write)
+  --scopes <list>     read, write, alerts, comma-separated (default: read,write);
+                      alerts: the alert webhooks alone (Alertmanager's or Grafana's token)
   --out <file>        also write the whole secret to <file> (mode 600), ready for
                         aws secretsmanager create-secret --region <region> \\
                           --name ngrok-event-streams-<stage> \\

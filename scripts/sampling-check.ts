@@ -4,7 +4,9 @@
  * `serverless package` will deploy, and what daylight saving does to them in the next 24 months.
  * No network, no AWS. Exit 1 on an invalid policy.
  */
+
 import { parseArgs } from 'node:util';
+import { formatDuration } from '../lib/sampling/duration.ts';
 import { boundariesBetween, rateAt } from '../lib/sampling/evaluate.ts';
 import { loadPolicyFile, policyPath } from '../lib/sampling/load.ts';
 import {
@@ -99,9 +101,31 @@ for (const schedule of boundarySchedules(policy)) {
   );
 }
 const enforced = enforcedRules(policy);
-if (enforced.length > 0) {
+out.push(
+  `  ${'enforce'.padEnd(32)} ${ENFORCE_EXPRESSION.padEnd(40)} ${enforced.length > 0 ? `${labelled('rule', enforced)}, and ` : ''}the streams whose override started or ended`,
+);
+
+const incidents = policy.incidents ?? [];
+out.push('', `incidents (alerts that raise streams):${incidents.length === 0 ? ' none' : ''}`);
+for (const incident of incidents) {
+  const when = [
+    incident.when.alertmanager
+      ? `Alertmanager/Grafana alerts with ${Object.entries(incident.when.alertmanager.labels)
+          .map(([name, value]) => `${name}=${value}`)
+          .join(', ')}`
+      : undefined,
+    incident.when.pagerduty
+      ? `PagerDuty incidents on ${incident.when.pagerduty.service_ids.join(', ')}`
+      : undefined,
+  ].filter(Boolean);
+  const streams = [
+    incident.streams.ids.length > 0 ? `ids ${incident.streams.ids.join(', ')}` : undefined,
+    incident.streams.description_prefix !== null
+      ? `description prefix '${incident.streams.description_prefix}'`
+      : undefined,
+  ].filter(Boolean);
   out.push(
-    `  ${'enforce'.padEnd(32)} ${ENFORCE_EXPRESSION.padEnd(40)} ${labelled('rule', enforced)}`,
+    `  ${incident.name}: ${when.join('; or ')} → ${streams.join(' and ')} at ${incident.sampling_rate.toFixed(2)} until resolved, ${formatDuration(incident.max_duration_ms)} at most`,
   );
 }
 

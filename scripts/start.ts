@@ -26,7 +26,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { samplingGroupName } from '../infra/sampling.ts';
-import { sha256Hex } from '../lib/auth/tokens.ts';
+import { newCallerToken, sha256Hex } from '../lib/auth/tokens.ts';
 import { loadPolicyFile, policyPath } from '../lib/sampling/load.ts';
 import { type Sandbox, seedSamples, startSandbox } from '../sandbox/server.ts';
 import { startGateway } from './gateway.ts';
@@ -140,6 +140,11 @@ const slack = {
     .map((id) => id.trim())
     .filter(Boolean),
 };
+// The alert webhooks' caller (scope `alerts` alone) and PagerDuty's webhook signing secret.
+const alerts = {
+  token: process.env.ALERTS_API_TOKEN || newCallerToken(),
+  pagerduty_secret: process.env.PAGERDUTY_WEBHOOK_SECRET || randomBytes(24).toString('base64url'),
+};
 const realNgrokKey = process.env.NGROK_API_KEY;
 const quiet = process.env.SANDBOX_QUIET !== undefined;
 
@@ -168,7 +173,11 @@ sandbox.secrets.put(
   LOCAL_SECRET_NAME,
   JSON.stringify({
     ngrok_api_key: realNgrokKey ?? sandbox.apiKey,
-    callers: [{ name: 'local-dev', token_sha256: sha256Hex(devToken), scopes: ['read', 'write'] }],
+    callers: [
+      { name: 'local-dev', token_sha256: sha256Hex(devToken), scopes: ['read', 'write'] },
+      { name: 'alerts', token_sha256: sha256Hex(alerts.token), scopes: ['alerts'] },
+    ],
+    pagerduty: { webhook_secrets: [alerts.pagerduty_secret] },
     slack: {
       signing_secret: slack.signing_secret,
       team_ids: [slack.team_id],
@@ -321,6 +330,7 @@ const state: LocalStackState = {
   samples: samples !== undefined,
   slack,
   aws: sandbox.awsCredentials,
+  alerts,
 };
 mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
 writeFileSync(stateFile, `${JSON.stringify(state)}\n`, { mode: 0o600 });
@@ -343,6 +353,9 @@ ngrok Event Streams API running at ${apiUrl}
   Slack signing secret: ${slack.signing_secret}
                     try: npm run slack -- help   (npm run slack -- "sample <es_id> 25%")
   sampling policy:  ${policyFile} (${counted(ruleCount, 'rule')}): GET ${apiUrl}/sampling/plan
+  Alertmanager:     POST ${apiUrl}/hooks/alertmanager, bearer token ${alerts.token} (scope alerts)
+  PagerDuty:        POST ${apiUrl}/hooks/pagerduty, webhook secret ${alerts.pagerduty_secret}
+                    try: npm run alert -- firing --labels service=checkout,severity=critical
 
 Try:
   export TOKEN=${devToken}

@@ -68,6 +68,8 @@ export interface RouteDeclaration {
   idempotencyKey?: boolean;
   /** Its error statuses, when not those its auth and input give (a Slack route answers in Slack). */
   errorStatuses?: readonly number[];
+  /** The largest body it takes, when not MAX_BODY_BYTES (the alert webhooks: a group of alerts). */
+  maxBodyBytes?: number;
 }
 
 /** A function's handler, with the route it serves. */
@@ -129,7 +131,7 @@ export function httpRoute<
   B extends z.ZodMiniType | undefined = undefined,
 >(spec: RouteSpec<P, Q, B>, operation: Operation<P, Q, B>) {
   const chain = apiChain(spec.operation, problemDetails());
-  const limit = bodyLimit({ maxBytes: MAX_BODY_BYTES });
+  const limit = bodyLimit({ maxBytes: spec.maxBodyBytes ?? MAX_BODY_BYTES });
   if (spec.auth === 'none') {
     if (spec.body !== undefined) chain.use(limit);
   } else if ('bearer' in spec.auth) {

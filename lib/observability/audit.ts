@@ -13,7 +13,7 @@ import { logger } from './logger.ts';
 
 export interface Actor {
   /** `http`: a caller of the HTTP API; `schedule`: the sampling schedule; `slack`: a Slack user. */
-  kind: 'http' | 'schedule' | 'slack';
+  kind: 'http' | 'schedule' | 'slack' | 'alertmanager' | 'pagerduty';
   /** The HTTP caller's name (from the secret), `scheduler`, or the Slack user id. */
   name: string;
   /** Slack only: the workspace (team id). */

@@ -27,7 +27,7 @@ function times(override: StoredOverride) {
 export function auditOverrideSet(
   override: StoredOverride,
   actor: Actor,
-  rates: { before: number; after: number },
+  rates: { before: number | null; after: number | null },
 ): void {
   audit({
     actor,
@@ -44,7 +44,7 @@ export function auditOverrideEnd(
   override: StoredOverride,
   cause: EndCause,
   actor: Actor,
-  rates: { before: number; after: number },
+  rates: { before: number | null; after: number | null },
 ): void {
   audit({
     actor,

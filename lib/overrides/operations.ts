@@ -79,7 +79,11 @@ async function setRate(
   );
 }
 
-async function scheduled(what: string, streamId: string, work: () => Promise<void>): Promise<void> {
+export async function scheduled(
+  what: string,
+  streamId: string,
+  work: () => Promise<void>,
+): Promise<void> {
   try {
     await work();
   } catch (error) {
@@ -98,7 +102,7 @@ const PASSES = 3;
  * if another set or end of the stream came meanwhile, the stream is read and set again with
  * them, so that of two operations at the same moment neither is lost. The stream after.
  */
-async function keepRight(
+export async function keepRight(
   run: Run,
   stream: EventStream,
   seen: StoredOverride[],

@@ -26,9 +26,13 @@ const REQUEST_TIMEOUT_MS = 2_000;
 
 let client: SchedulerClient | undefined;
 
-function send(command: { input: unknown }): Promise<unknown> {
+/** One request, over by REQUEST_TIMEOUT_MS or the caller's deadline, whichever comes first. */
+function send(command: { input: unknown }, deadline?: number): Promise<unknown> {
   client ??= new SchedulerClient({});
-  return client.send(command as never, { abortSignal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const left = deadline === undefined ? REQUEST_TIMEOUT_MS : deadline - Date.now();
+  return client.send(command as never, {
+    abortSignal: AbortSignal.timeout(Math.max(0, Math.min(REQUEST_TIMEOUT_MS, left))),
+  });
 }
 
 export interface ScheduleTarget {
@@ -105,18 +109,18 @@ function scheduleInput(
   };
 }
 
-async function put(input: CreateScheduleCommandInput): Promise<void> {
+async function put(input: CreateScheduleCommandInput, deadline?: number): Promise<void> {
   try {
-    await send(new CreateScheduleCommand(input));
+    await send(new CreateScheduleCommand(input), deadline);
   } catch (error) {
     if (!(error instanceof ConflictException)) throw error;
-    await send(new UpdateScheduleCommand(input));
+    await send(new UpdateScheduleCommand(input), deadline);
   }
 }
 
-async function remove(target: ScheduleTarget, name: string): Promise<void> {
+async function remove(target: ScheduleTarget, name: string, deadline?: number): Promise<void> {
   try {
-    await send(new DeleteScheduleCommand({ Name: name, GroupName: target.group }));
+    await send(new DeleteScheduleCommand({ Name: name, GroupName: target.group }), deadline);
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
@@ -127,13 +131,16 @@ export async function scheduleOverride(
   target: ScheduleTarget,
   override: Override,
   now: number,
+  /** When the caller must be done (ms since the epoch): no request goes past it. */
+  deadline?: number,
 ): Promise<void> {
   const start = scheduleName(override, 'start');
   await (override.starts_at > now
-    ? put(scheduleInput(target, start, override.starts_at, override, 'start'))
-    : remove(target, start));
+    ? put(scheduleInput(target, start, override.starts_at, override, 'start'), deadline)
+    : remove(target, start, deadline));
   await put(
     scheduleInput(target, scheduleName(override, 'end'), override.expires_at, override, 'end'),
+    deadline,
   );
 }
 
@@ -141,7 +148,8 @@ export async function scheduleOverride(
 export async function unscheduleOverride(
   target: ScheduleTarget,
   override: Pick<Override, 'stream_id' | 'key'>,
+  deadline?: number,
 ): Promise<void> {
-  await remove(target, scheduleName(override, 'start'));
-  await remove(target, scheduleName(override, 'end'));
+  await remove(target, scheduleName(override, 'start'), deadline);
+  await remove(target, scheduleName(override, 'end'), deadline);
 }

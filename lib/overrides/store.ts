@@ -13,6 +13,7 @@ import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   ScanCommand,
@@ -101,34 +102,51 @@ function fromItem(item: Item): StoredOverride {
 
 const keyOf = (streamId: string, key: string): Item => ({ stream_id: s(streamId), key: s(key) });
 
-/** Every item a Scan or Query gives, page after page. */
+/**
+ * Every item a Scan or Query gives, page after page: the overrides, and apart from them the
+ * marks (items with `mark`: an alert's resolution, a webhook delivery seen), which no reader of
+ * overrides ever sees.
+ */
 async function everyPage(
   command: (start: Item | undefined) => { input: unknown },
-): Promise<StoredOverride[]> {
-  const found: StoredOverride[] = [];
+): Promise<{ overrides: StoredOverride[]; marks: string[] }> {
+  const overrides: StoredOverride[] = [];
+  const marks: string[] = [];
   let start: Item | undefined;
   do {
     const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await send(command(start));
-    for (const item of page.Items ?? []) found.push(fromItem(item));
+    for (const item of page.Items ?? []) {
+      if (item.mark?.BOOL) marks.push(item.key?.S ?? '');
+      else overrides.push(fromItem(item));
+    }
     start = page.LastEvaluatedKey;
   } while (start);
-  return found;
+  return { overrides, marks };
 }
 
 /** Every record of the table (ended ones too), strongly consistent. */
-export function allOverrides(): Promise<StoredOverride[]> {
-  return everyPage(
-    (start) =>
-      new ScanCommand({
-        TableName: settings.overridesTable(),
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-  );
+export async function allOverrides(): Promise<StoredOverride[]> {
+  return (
+    await everyPage(
+      (start) =>
+        new ScanCommand({
+          TableName: settings.overridesTable(),
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+    )
+  ).overrides;
 }
 
 /** Every record of one stream (ended ones too), strongly consistent. */
-export function overridesOf(streamId: string): Promise<StoredOverride[]> {
+export async function overridesOf(streamId: string): Promise<StoredOverride[]> {
+  return (await recordsOf(streamId)).overrides;
+}
+
+/** A stream's overrides, and its marks' keys. */
+export function recordsOf(
+  streamId: string,
+): Promise<{ overrides: StoredOverride[]; marks: string[] }> {
   return everyPage(
     (start) =>
       new QueryCommand({
@@ -213,6 +231,90 @@ export async function removeEnded(record: Override, now: number): Promise<boolea
     return true;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** How long a mark is kept: longer than Alertmanager repeats an alert, or PagerDuty retries. */
+const MARK_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Puts a mark (`key` under `partition`: a stream id, or a name of its own): true when it is new,
+ * false when it was there. Marks are never overrides; DynamoDB TTL removes them after a week.
+ */
+export async function putMark(partition: string, key: string, now: number): Promise<boolean> {
+  try {
+    await send(
+      new PutItemCommand({
+        TableName: settings.overridesTable(),
+        Item: {
+          stream_id: s(partition),
+          key: s(key),
+          mark: { BOOL: true },
+          created_at: n(now),
+          remove_after: n(Math.ceil(now / 1000) + MARK_SECONDS),
+        },
+        ConditionExpression: 'attribute_not_exists(#key)',
+        ExpressionAttributeNames: { '#key': 'key' },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Whether the mark is there. */
+export async function hasMark(partition: string, key: string): Promise<boolean> {
+  const answer = await send<{ Item?: Item }>(
+    new GetItemCommand({
+      TableName: settings.overridesTable(),
+      Key: keyOf(partition, key),
+      ConsistentRead: true,
+      ProjectionExpression: '#key',
+      ExpressionAttributeNames: { '#key': 'key' },
+    }),
+  );
+  return answer.Item !== undefined;
+}
+
+/**
+ * Moves a live override's end to `expiresAt` if that is later: only the record read (same
+ * `created_at`), only while it has not ended and was not released. The override as it is now,
+ * or undefined when it no longer holds or is to come.
+ */
+export async function extendOverride(
+  record: StoredOverride,
+  expiresAt: number,
+  now: number,
+): Promise<StoredOverride | undefined> {
+  try {
+    const answer = await send<{ Attributes?: Item }>(
+      new UpdateItemCommand({
+        TableName: settings.overridesTable(),
+        Key: keyOf(record.stream_id, record.key),
+        UpdateExpression: 'SET #expires = :expires, #remove = :remove',
+        ConditionExpression:
+          '#created = :created AND #expires > :now AND #expires < :expires AND attribute_not_exists(#released)',
+        ExpressionAttributeNames: {
+          '#expires': 'expires_at',
+          '#remove': 'remove_after',
+          '#created': 'created_at',
+          '#released': 'released',
+        },
+        ExpressionAttributeValues: {
+          ':expires': n(expiresAt),
+          ':remove': n(Math.ceil(expiresAt / 1000) + KEEP_AFTER_END_SECONDS),
+          ':created': n(record.created_at),
+          ':now': n(now),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return answer.Attributes ? fromItem(answer.Attributes) : undefined;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
     throw error;
   }
 }

@@ -11,10 +11,18 @@
  */
 import * as z from 'zod/mini';
 import { eventStreamId, SAMPLING_RATE_MAX, SAMPLING_RATE_MIN } from '../ngrok/schemas.ts';
+import { parseIsoDuration } from './duration.ts';
 import { DAYS, formatMinutes, type Policy, type Window } from './types.ts';
 import { isTimeZone } from './zone.ts';
 
-export { DAYS, type Day, type Policy, type Rule, type Window } from './types.ts';
+export {
+  DAYS,
+  type Day,
+  type Incident,
+  type Policy,
+  type Rule,
+  type Window,
+} from './types.ts';
 
 const TIME = /^([01]?\d|2[0-3]):([0-5]\d)$/;
 const END_TIME = /^(?:([01]?\d|2[0-3]):([0-5]\d)|(24):(00))$/;
@@ -33,6 +41,18 @@ const zone = z.string({ error: 'must be an IANA time zone name, e.g. Europe/Berl
   }),
   z.describe('An IANA time zone, e.g. Europe/Berlin.'),
 );
+
+const streamsSelector = (what: string) =>
+  z
+    .strictObject({
+      ids: z.optional(z.array(eventStreamId, { error: 'must be a list of Event Stream ids' })),
+      description_prefix: z.optional(
+        z
+          .string({ error: 'must be a string' })
+          .check(z.minLength(1, { error: 'must not be empty' })),
+      ),
+    })
+    .check(z.describe(`Which streams the ${what}: ids, a description prefix, or both.`));
 
 export const WindowSchema = z.strictObject({
   name: z.optional(
@@ -73,16 +93,7 @@ export const RuleSchema = z.strictObject({
     z.describe('Unique; names the rule in plans, logs and schedules.'),
   ),
   timezone: z.optional(zone),
-  streams: z
-    .strictObject({
-      ids: z.optional(z.array(eventStreamId, { error: 'must be a list of Event Stream ids' })),
-      description_prefix: z.optional(
-        z
-          .string({ error: 'must be a string' })
-          .check(z.minLength(1, { error: 'must not be empty' })),
-      ),
-    })
-    .check(z.describe('Which streams the rule governs: ids, a description prefix, or both.')),
+  streams: streamsSelector('rule governs'),
   default_rate: rate.check(z.describe('The rate outside every window.')),
   enforce: z.optional(
     z
@@ -92,9 +103,69 @@ export const RuleSchema = z.strictObject({
   windows: z.optional(z.array(WindowSchema, { error: 'must be a list of windows' })),
 });
 
+/** The longest an incident's override may last (samplingOverrideMaxHours allows at most 720 h). */
+export const MAX_INCIDENT_HOURS = 720;
+
+export const IncidentSchema = z.strictObject({
+  name: z.string({ error: 'must be a string' }).check(
+    z.regex(/^[a-z0-9-]{1,64}$/, {
+      error: 'must be 1 to 64 lower-case letters, digits and hyphens',
+    }),
+    z.describe('Unique; names the incident in answers, logs and audit lines.'),
+  ),
+  when: z
+    .strictObject({
+      alertmanager: z.optional(
+        z.strictObject({
+          labels: z
+            .record(z.string(), z.string({ error: 'must be a string (quote numbers)' }), {
+              error: 'must be a map of label names to values',
+            })
+            .check(
+              z.refine((labels) => Object.keys(labels).length > 0, {
+                error: 'must name at least one label',
+              }),
+              z.describe(
+                'Alertmanager or Grafana alerts whose labels include all of these (an alert may carry more).',
+              ),
+            ),
+        }),
+      ),
+      pagerduty: z.optional(
+        z.strictObject({
+          service_ids: z
+            .array(
+              z.string({ error: 'must be a string' }).check(
+                z.regex(/^P[A-Z0-9]{1,19}$/, {
+                  error: 'must be a PagerDuty service id, e.g. PABC123',
+                }),
+              ),
+              { error: 'must be a list of PagerDuty service ids' },
+            )
+            .check(z.minLength(1, { error: 'must name at least one service' })),
+        }),
+      ),
+    })
+    .check(
+      z.describe(
+        'Which alerts raise the streams: Alertmanager labels, PagerDuty services, or both.',
+      ),
+    ),
+  streams: streamsSelector('incident raises'),
+  sampling_rate: rate.check(z.describe('The rate while the incident lasts.')),
+  max_duration: z
+    .string({ error: 'must be an ISO 8601 duration, e.g. PT6H' })
+    .check(
+      z.describe(
+        'How long its override lasts at most if the resolution never comes (ISO 8601, e.g. PT6H): at most samplingOverrideMaxHours.',
+      ),
+    ),
+});
+
 export const PolicySchema = z.strictObject({
   timezone: zone,
   rules: z.array(RuleSchema, { error: 'must be a list of rules' }),
+  incidents: z.optional(z.array(IncidentSchema, { error: 'must be a list of incidents' })),
 });
 export type PolicyInput = z.infer<typeof PolicySchema>;
 
@@ -208,6 +279,47 @@ function crossFieldIssues(input: PolicyInput): PolicyIssue[] {
   return issues;
 }
 
+/** The incidents' own checks: unique names, a trigger and streams each, a valid max_duration. */
+function incidentIssues(input: PolicyInput): PolicyIssue[] {
+  const issues: PolicyIssue[] = [];
+  const names = new Map<string, number>();
+  (input.incidents ?? []).forEach((incident, index) => {
+    const at = (...path: (string | number)[]) => ['incidents', index, ...path];
+    const first = names.get(incident.name);
+    if (first !== undefined) {
+      issues.push({
+        path: at('name'),
+        message: `'${incident.name}' is already the name of incidents[${first}]`,
+      });
+    } else names.set(incident.name, index);
+    if (!incident.when.alertmanager && !incident.when.pagerduty) {
+      issues.push({
+        path: at('when'),
+        message: 'must name alertmanager labels, pagerduty service_ids or both',
+      });
+    }
+    const { ids, description_prefix: prefix } = incident.streams;
+    if ((ids === undefined || ids.length === 0) && prefix === undefined) {
+      issues.push({
+        path: at('streams'),
+        message: 'must select streams: ids, description_prefix or both',
+      });
+    }
+    const duration = parseIsoDuration(incident.max_duration);
+    if ('invalid' in duration) {
+      issues.push({ path: at('max_duration'), message: duration.invalid });
+    } else if (duration.ms < 60_000) {
+      issues.push({ path: at('max_duration'), message: 'must be at least 1 minute (PT1M)' });
+    } else if (duration.ms > MAX_INCIDENT_HOURS * 3_600_000) {
+      issues.push({
+        path: at('max_duration'),
+        message: `must be at most ${MAX_INCIDENT_HOURS} hours`,
+      });
+    }
+  });
+  return issues;
+}
+
 function sharedMinute(a: Window, b: Window): number | undefined {
   for (const [aFrom, aTo] of weekIntervals(a)) {
     for (const [bFrom, bTo] of weekIntervals(b)) {
@@ -249,7 +361,7 @@ export function validatePolicy(input: unknown): Policy {
     }));
     throw invalid(issues);
   }
-  const issues = crossFieldIssues(parsed.data);
+  const issues = [...crossFieldIssues(parsed.data), ...incidentIssues(parsed.data)];
   if (issues.length > 0) throw invalid(issues);
   return {
     timezone: parsed.data.timezone,
@@ -263,6 +375,23 @@ export function validatePolicy(input: unknown): Policy {
       default_rate: rule.default_rate,
       enforce: rule.enforce ?? false,
       windows: (rule.windows ?? []).map(normaliseWindow),
+    })),
+    incidents: (parsed.data.incidents ?? []).map((incident) => ({
+      name: incident.name,
+      when: {
+        alertmanager: incident.when.alertmanager
+          ? { labels: incident.when.alertmanager.labels }
+          : null,
+        pagerduty: incident.when.pagerduty
+          ? { service_ids: [...new Set(incident.when.pagerduty.service_ids)] }
+          : null,
+      },
+      streams: {
+        ids: [...new Set(incident.streams.ids ?? [])],
+        description_prefix: incident.streams.description_prefix ?? null,
+      },
+      sampling_rate: incident.sampling_rate,
+      max_duration_ms: (parseIsoDuration(incident.max_duration) as { ms: number }).ms,
     })),
   };
 }

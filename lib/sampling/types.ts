@@ -24,9 +24,32 @@ export interface Rule {
   windows: Window[];
 }
 
+/** Which streams a rule or an incident selects: by id, by description prefix, or both. */
+export interface StreamSelector {
+  ids: string[];
+  description_prefix: string | null;
+}
+
+/** An incident: which alerts raise which streams, to what rate, for how long at most. */
+export interface Incident {
+  name: string;
+  when: {
+    /** Alertmanager (or Grafana) alerts whose labels include all of these. */
+    alertmanager: { labels: Record<string, string> } | null;
+    /** PagerDuty incidents on one of these services. */
+    pagerduty: { service_ids: string[] } | null;
+  };
+  streams: StreamSelector;
+  sampling_rate: number;
+  /** How long an override it sets lasts at most, in ms, if its resolution never comes. */
+  max_duration_ms: number;
+}
+
 export interface Policy {
   timezone: string;
   rules: Rule[];
+  /** Alerts that raise streams (the `incidents` section); none when the file has none. */
+  incidents?: Incident[];
 }
 
 /** `06:00` from minutes of the day (1440 is `24:00`). */

@@ -18,7 +18,8 @@ import * as z from 'zod/mini';
 import { registerSecretValue } from '../observability/redact.ts';
 import { settings } from '../settings.ts';
 
-export const SCOPES = ['read', 'write'] as const;
+/** read: GET routes; write: the changing routes; alerts: the alert webhooks, and nothing else. */
+export const SCOPES = ['read', 'write', 'alerts'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const Caller = z.object({
@@ -39,6 +40,12 @@ export const ServiceSecret = z.object({
       team_ids: z.array(z.string()),
       /** Slack user ids that may use the changing commands (sample, apply). */
       allowed_user_ids: z.array(z.string()),
+    }),
+  ),
+  /** PagerDuty's webhook subscriptions: their signing secrets (several during a rotation). */
+  pagerduty: z.optional(
+    z.object({
+      webhook_secrets: z.array(z.string().check(z.minLength(1))),
     }),
   ),
 });

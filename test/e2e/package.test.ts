@@ -83,6 +83,15 @@ afterAll(() => {
  * confirm itself): besides its own logs, the kinds below. docs/operating.md "Permissions" shows
  * the same.
  */
+const ALERT_HOOK = [
+  'secret',
+  'read overrides',
+  'read marks',
+  'put overrides',
+  'end overrides',
+  'override schedules',
+  'pass scheduler role',
+] as const;
 const PERMISSIONS: Record<string, readonly (keyof typeof KINDS)[]> = {
   createEventStream: ['secret', 'idempotency keys'],
   getOpenApi: [],
@@ -97,6 +106,8 @@ const PERMISSIONS: Record<string, readonly (keyof typeof KINDS)[]> = {
     'pass scheduler role',
   ],
   endSamplingOverride: ['secret', 'read overrides', 'end overrides', 'delete override schedules'],
+  alertmanagerWebhook: ALERT_HOOK,
+  pagerdutyWebhook: ALERT_HOOK,
   listSamplingOverrides: ['secret', 'read overrides'],
   slackCommand: ['secret', 'invoke worker', 'read overrides'],
   slackWorker: [
@@ -131,6 +142,7 @@ const KINDS = {
   'end overrides': () =>
     ['UpdateItem', 'DeleteItem'].map((action) => `dynamodb:${action} SamplingOverridesTable.Arn`),
   'remove overrides': () => ['dynamodb:DeleteItem SamplingOverridesTable.Arn'],
+  'read marks': () => ['dynamodb:GetItem SamplingOverridesTable.Arn'],
   'override schedules': (_secret: string, stage = 'dev') =>
     ['CreateSchedule', 'UpdateSchedule', 'DeleteSchedule'].map(
       (action) =>

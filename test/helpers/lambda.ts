@@ -133,6 +133,8 @@ export const OVERRIDE_ENV = {
 export interface ServiceTokens {
   write: string;
   read: string;
+  /** A caller with the `alerts` scope alone: the alert webhooks'. */
+  alerts?: string;
 }
 
 /** Stores the service's secret in the sandbox: the ngrok key, a read-write and a read-only caller. */
@@ -147,6 +149,9 @@ export async function storeServiceSecret(
     callers: [
       { name: 'ci', token_sha256: sha256Hex(tokens.write), scopes: ['read', 'write'] },
       { name: 'dashboard', token_sha256: sha256Hex(tokens.read), scopes: ['read'] },
+      ...(tokens.alerts
+        ? [{ name: 'alertmanager', token_sha256: sha256Hex(tokens.alerts), scopes: ['alerts'] }]
+        : []),
     ],
     ...more,
   };
@@ -161,8 +166,8 @@ export async function configureService(
   ngrokApiKey: string,
   awsCredentials: { accessKeyId: string; secretAccessKey: string },
 ): Promise<ServiceTokens> {
-  const tokens = { write: newCallerToken(), read: newCallerToken() };
-  registerSecret(tokens.write, tokens.read, ngrokApiKey);
+  const tokens = { write: newCallerToken(), read: newCallerToken(), alerts: newCallerToken() };
+  registerSecret(tokens.write, tokens.read, tokens.alerts, ngrokApiKey);
   await storeServiceSecret(sandboxUrl, ngrokApiKey, tokens);
   await control(sandboxUrl, 'PUT', `/dynamodb/tables/${OVERRIDES_TABLE}`, {
     keys: ['stream_id', 'key'],

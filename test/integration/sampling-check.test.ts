@@ -59,7 +59,9 @@ rules:
     expect(run.stdout).toContain(
       'note: 01:30 America/New_York occurs twice on 2027-11-07: set once, at the first (2027-11-07T05:30Z)',
     );
-    expect(run.stdout).toMatch(/enforce +rate\(15 minutes\) +rule east\n/);
+    expect(run.stdout).toMatch(
+      /enforce +rate\(15 minutes\) +rule east, and the streams whose override started or ended\n/,
+    );
     expect(run.stdout).toContain(`${file}: valid, 1 rule\n`);
   });
 

@@ -178,7 +178,7 @@ describe('job: the run', () => {
     expect(result).toBe('applied web,api');
     expect(seen).toHaveLength(1);
     expect(seen[0]?.input).toEqual({ execution_id: 'exec-1', rules: ['web', 'api'] });
-    expect(seen[0]?.callers).toEqual(['ci', 'dashboard']);
+    expect(seen[0]?.callers).toEqual(['ci', 'dashboard', 'alertmanager']);
   });
 
   it('writes one INFO run line with the report, the duration and the ngrok calls summed up; and Runs', async () => {

@@ -1,0 +1,288 @@
+/**
+ * What an alert does to the streams of its incidents: an override with the alert's own key on
+ * each stream an incident selects (firing), extended when the same alert comes again, ended when
+ * it resolves. The overrides are stored first — that is what must not be lost, and it needs only
+ * DynamoDB — then the streams are set now as far as ngrok lets: when ngrok is slow or down, the
+ * override's schedules and the 15-minute run set them (lib/overrides, lib/sampling/run.ts).
+ * Every delivery may be a repeat (Alertmanager's HA pair, its repeat_interval, PagerDuty's
+ * retries): a repeat extends the same override, never adds one.
+ */
+import type { EventStream } from '../ngrok/schemas.ts';
+import type { Actor } from '../observability/audit.ts';
+import { logger } from '../observability/logger.ts';
+import { auditOverrideEnd, auditOverrideSet } from '../overrides/audit.ts';
+import { keepRight, scheduled } from '../overrides/operations.ts';
+import {
+  type ScheduleTarget,
+  scheduleOverride,
+  unscheduleOverride,
+} from '../overrides/schedules.ts';
+import {
+  endOverride,
+  extendOverride,
+  overridesOf,
+  putOverride,
+  removeEnded,
+  type StoredOverride,
+} from '../overrides/store.ts';
+import { restoreRate } from '../sampling/effective.ts';
+import { governingRule } from '../sampling/evaluate.ts';
+import { failureOf, listStreams, type Run } from '../sampling/run.ts';
+import type { Incident } from '../sampling/types.ts';
+import { formatUtc } from '../sampling/zone.ts';
+import { selects } from './match.ts';
+
+export type StreamOutcome = 'override-set' | 'override-extended' | 'override-ended' | 'ignored';
+
+export interface StreamResult {
+  stream_id: string;
+  incident: string;
+  outcome: StreamOutcome;
+  /** Why it was ignored, or what is left to do. */
+  detail?: string;
+}
+
+/** One delivery's view of the streams: listed once, when an incident selects by prefix. */
+export class DeliveryStreams {
+  private listed: Promise<EventStream[] | Error> | undefined;
+  private readonly run: Run;
+
+  constructor(run: Run) {
+    this.run = run;
+  }
+
+  /**
+   * Every stream, or the error that stopped the listing. The listing may use half of the time
+   * left at most: the overrides must still be stored after it.
+   */
+  all(): Promise<EventStream[] | Error> {
+    this.listed ??= (async () => {
+      const now = Date.now();
+      const until = now + Math.max(0, Math.floor((this.run.deadline - now) / 2));
+      const bounded: Run = {
+        ...this.run,
+        deadline: Math.min(this.run.deadline, until),
+        call: { ...this.run.call, deadline: Math.min(this.run.call.deadline ?? until, until) },
+      };
+      const found: EventStream[] = [];
+      try {
+        for await (const stream of listStreams(bounded)) found.push(stream);
+        return found;
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+      }
+    })();
+    return this.listed;
+  }
+
+  /**
+   * The streams the incident selects: by id as named (no ngrok call: an alert must be stored
+   * even while ngrok is down), and by prefix from the listing. `unresolved` says why some could
+   * not be known.
+   */
+  async of(
+    incident: Incident,
+  ): Promise<{ streams: Map<string, EventStream | undefined>; unresolved?: string }> {
+    const streams = new Map<string, EventStream | undefined>();
+    for (const id of incident.streams.ids) streams.set(id, undefined);
+    const prefix = incident.streams.description_prefix;
+    if (prefix === null) return { streams };
+    const listed = await this.all();
+    if (!Array.isArray(listed)) {
+      return {
+        streams,
+        unresolved: `the streams of prefix '${prefix}' could not be listed (${failureOf(listed)}): the next delivery of this alert raises them`,
+      };
+    }
+    for (const stream of listed)
+      if (selects(incident.streams, stream)) streams.set(stream.id, stream);
+    return { streams };
+  }
+}
+
+/** How long an incident's override lasts: its max_duration, never past samplingOverrideMaxHours. */
+export function incidentDuration(incident: Incident, maxHours: number): number {
+  return Math.min(incident.max_duration_ms, maxHours * 3_600_000);
+}
+
+export interface Raise {
+  incident: Incident;
+  key: string;
+  actor: Actor;
+  reason: string;
+  /** When the override ends if nothing resolves it. */
+  expiresAt: number;
+}
+
+/**
+ * Holds each stream the incident selects at its rate under the alert's key: a new override, or
+ * the same one extended. Throws only when an override could not be stored (503).
+ */
+export async function raise(
+  run: Run,
+  delivery: DeliveryStreams,
+  request: Raise,
+  target: ScheduleTarget,
+  now: number,
+): Promise<StreamResult[]> {
+  const { incident, key, actor } = request;
+  const { streams, unresolved } = await delivery.of(incident);
+  const results: StreamResult[] = [];
+  // First what must not be lost, in DynamoDB alone; then the schedules, then the streams, each
+  // as far as the time left lets (what is not done here, the 15-minute run does).
+  const stored: {
+    override: StoredOverride;
+    stream: EventStream | undefined;
+    overrides: StoredOverride[];
+  }[] = [];
+  for (const [streamId, stream] of streams) {
+    const existing = await overridesOf(streamId);
+    const same = existing.find(
+      (each) => each.key === key && !each.released && each.expires_at > now,
+    );
+    if (same) {
+      const extended = await extendOverride(same, request.expiresAt, now);
+      if (extended) {
+        stored.push({ override: extended, stream: undefined, overrides: [] });
+        auditOverrideSet(extended, actor, {
+          before: extended.sampling_rate,
+          after: extended.sampling_rate,
+        });
+      }
+      results.push({
+        stream_id: streamId,
+        incident: incident.name,
+        outcome: 'override-extended',
+        detail: `holds until ${formatUtc(extended?.expires_at ?? same.expires_at)}`,
+      });
+      continue;
+    }
+    const governed = stream ? governingRule(run.policy, stream) !== undefined : true;
+    const restore = governed
+      ? undefined
+      : (restoreRate(existing, streamId) ?? stream?.sampling_rate);
+    const override: StoredOverride = {
+      stream_id: streamId,
+      key,
+      sampling_rate: incident.sampling_rate,
+      starts_at: now,
+      expires_at: request.expiresAt,
+      created_at: now,
+      reason: request.reason,
+      actor,
+      ...(restore !== undefined ? { restore_rate: restore } : {}),
+    };
+    await putOverride(override);
+    auditOverrideSet(override, actor, {
+      before: stream?.sampling_rate ?? null,
+      after: override.sampling_rate,
+    });
+    stored.push({
+      override,
+      stream,
+      overrides: [...existing.filter((each) => each.key !== key), override],
+    });
+    results.push({ stream_id: streamId, incident: incident.name, outcome: 'override-set' });
+  }
+  if (unresolved) {
+    results.push({
+      stream_id: '',
+      incident: incident.name,
+      outcome: 'ignored',
+      detail: unresolved,
+    });
+  }
+  for (const { override } of stored) {
+    if (Date.now() >= run.deadline) break;
+    await scheduled('made', override.stream_id, () =>
+      scheduleOverride(target, override, now, run.deadline),
+    );
+  }
+  // Now, as far as ngrok lets: what is not set here, the override's runs set.
+  for (const { override, stream, overrides } of stored) {
+    if (overrides.length === 0 || Date.now() >= run.deadline) continue;
+    await setNow(run, override.stream_id, stream, overrides, actor, {
+      cause: 'alert',
+      override: key,
+      incident: incident.name,
+    });
+  }
+  return results;
+}
+
+/**
+ * Sets the stream to its effective rate now: the stream after, or undefined when ngrok did not
+ * let it (logged, never thrown).
+ */
+async function setNow(
+  run: Run,
+  streamId: string,
+  stream: EventStream | undefined,
+  overrides: StoredOverride[],
+  actor: Actor,
+  context: Record<string, unknown>,
+): Promise<EventStream | undefined> {
+  try {
+    const current = stream ?? (await run.ngrok.eventStreams.get(streamId, run.call));
+    return (await keepRight(run, current, overrides, actor, context)).stream;
+  } catch (error) {
+    logger.warn('The stream was not set now: its override is stored, and its run sets it', {
+      stream_id: streamId,
+      error: failureOf(error),
+    });
+    return undefined;
+  }
+}
+
+/**
+ * Ends every override of the key (on whichever streams hold one): its resolution. Throws only
+ * when an end could not be stored (503).
+ */
+export async function lower(
+  run: Run,
+  key: string,
+  incident: string,
+  actor: Actor,
+  target: ScheduleTarget,
+  now: number,
+  /** The records to look in (default: the run's); the latest read, for a resolution. */
+  records: readonly StoredOverride[] = run.overrides,
+): Promise<StreamResult[]> {
+  const results: StreamResult[] = [];
+  const held = records.filter((each) => each.key === key && each.expires_at > now);
+  for (const record of held) {
+    const was = await endOverride(record.stream_id, key, now);
+    if (!was) continue;
+    const ended: StoredOverride = {
+      ...was,
+      expires_at: Math.min(was.expires_at, now),
+      released: true,
+    };
+    await scheduled('deleted', record.stream_id, () =>
+      unscheduleOverride(target, ended, run.deadline),
+    );
+    const overrides = await overridesOf(record.stream_id);
+    const after = await setNow(run, record.stream_id, undefined, overrides, actor, {
+      cause: 'alert',
+      override: key,
+      released: true,
+      incident,
+    });
+    auditOverrideEnd(ended, 'released', actor, {
+      before: ended.sampling_rate,
+      after: after?.sampling_rate ?? null,
+    });
+    // Set right: the record is done. Not set: it stays, and the 15-minute run sets the stream.
+    const own = overrides.find((each) => each.key === key && each.created_at === ended.created_at);
+    if (after && own) await removeEnded(own, Date.now()).catch(() => false);
+    results.push({
+      stream_id: record.stream_id,
+      incident,
+      outcome: 'override-ended',
+      ...(after
+        ? {}
+        : { detail: 'ngrok did not take the change now: the 15-minute run sets the stream' }),
+    });
+  }
+  return results;
+}
