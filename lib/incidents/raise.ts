@@ -51,19 +51,34 @@ export class DeliveryStreams {
     this.run = run;
   }
 
+  /** The run, with half of the time left at most: the overrides must still be stored after. */
+  private bounded(): Run {
+    const now = Date.now();
+    const until = now + Math.max(0, Math.floor((this.run.deadline - now) / 2));
+    return {
+      ...this.run,
+      deadline: Math.min(this.run.deadline, until),
+      call: { ...this.run.call, deadline: Math.min(this.run.call.deadline ?? until, until) },
+    };
+  }
+
   /**
-   * Every stream, or the error that stopped the listing. The listing may use half of the time
-   * left at most: the overrides must still be stored after it.
+   * One stream named by id, read to know its rule and its rate before the override (its
+   * `restore_rate` when no rule governs it); undefined when ngrok does not answer in time.
    */
+  async get(id: string): Promise<EventStream | undefined> {
+    const run = this.bounded();
+    try {
+      return await run.ngrok.eventStreams.get(id, run.call);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Every stream, or the error that stopped the listing (in half of the time left at most). */
   all(): Promise<EventStream[] | Error> {
     this.listed ??= (async () => {
-      const now = Date.now();
-      const until = now + Math.max(0, Math.floor((this.run.deadline - now) / 2));
-      const bounded: Run = {
-        ...this.run,
-        deadline: Math.min(this.run.deadline, until),
-        call: { ...this.run.call, deadline: Math.min(this.run.call.deadline ?? until, until) },
-      };
+      const bounded = this.bounded();
       const found: EventStream[] = [];
       try {
         for await (const stream of listStreams(bounded)) found.push(stream);
@@ -135,7 +150,7 @@ export async function raise(
     stream: EventStream | undefined;
     overrides: StoredOverride[];
   }[] = [];
-  for (const [streamId, stream] of streams) {
+  for (const [streamId, listed] of streams) {
     const existing = await overridesOf(streamId);
     const same = existing.find(
       (each) => each.key === key && !each.released && each.expires_at > now,
@@ -157,6 +172,8 @@ export async function raise(
       });
       continue;
     }
+    const stream = listed ?? (await delivery.get(streamId));
+    // Unknown (ngrok did not answer): taken as governed; no rate to restore is known.
     const governed = stream ? governingRule(run.policy, stream) !== undefined : true;
     const restore = governed
       ? undefined

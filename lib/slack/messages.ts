@@ -135,6 +135,8 @@ export function actorText(actor: { kind: string; name: string }): string {
   if (actor.kind === 'slack' && /^[UW][A-Z0-9]+$/.test(actor.name)) return `<@${actor.name}>`;
   if (actor.kind === 'http') return `HTTP caller \`${escapeMrkdwn(actor.name)}\``;
   if (actor.kind === 'schedule') return 'the schedule';
+  if (actor.kind === 'alertmanager') return `Alertmanager alert \`${escapeMrkdwn(actor.name)}\``;
+  if (actor.kind === 'pagerduty') return `PagerDuty incident \`${escapeMrkdwn(actor.name)}\``;
   return `${escapeMrkdwn(actor.kind)} \`${escapeMrkdwn(actor.name)}\``;
 }
 

@@ -6,7 +6,7 @@
 import { handler as alertmanagerWebhook } from '../../functions/alertmanagerWebhook.ts';
 import { handler as applySamplingSchedule } from '../../functions/applySamplingSchedule.ts';
 import { handler as getEventStream } from '../../functions/getEventStream.ts';
-import { allOverrides } from '../../lib/overrides/store.ts';
+import { allOverrides, putOverride, type StoredOverride } from '../../lib/overrides/store.ts';
 import { validatePolicy } from '../../lib/sampling/policy.ts';
 import { clearServiceSecretCache } from '../../lib/secrets/service-secret.ts';
 import {
@@ -262,6 +262,32 @@ describe('POST /hooks/alertmanager', () => {
       lambdaContext(30_000),
     );
     expect(await rateOf(ids.other)).toBe(0.75);
+  });
+
+  it('an alert that never resolves ends at max_duration: its end schedule sets the stream back', async () => {
+    const fired = await deliver(
+      payload([
+        alert({ fingerprint: 'eeee', labels: { alertname: 'OtherDown', service: 'other' } }),
+      ]),
+    );
+    expect(fired.json.alerts[0].outcome).toBe('override-set');
+    const [held] = await live();
+    expect((held?.expires_at ?? 0) - (held?.starts_at ?? 0)).toBe(HOUR);
+    expect(await rateOf(ids.other)).toBe(0.75);
+
+    // An hour later (as time passing would): its end's run.
+    await putOverride({
+      ...(held as StoredOverride),
+      starts_at: Date.now() - HOUR - 1000,
+      expires_at: Date.now() - 1000,
+    });
+    await (applySamplingSchedule as unknown as (e: unknown, c: unknown) => Promise<unknown>)(
+      { cause: 'override', stream_id: ids.other },
+      lambdaContext(30_000),
+    );
+
+    expect(await rateOf(ids.other)).toBe(0.5);
+    expect(await allOverrides()).toEqual([]);
   });
 
   it('says so when Alertmanager left alerts out (truncatedAlerts)', async () => {

@@ -272,6 +272,11 @@ describe('override messages', () => {
   it('name who set an override, escaped: a Slack user as a mention only when it is a user id', () => {
     expect(actorText({ kind: 'slack', name: 'U0ALLOWED' })).toBe('<@U0ALLOWED>');
     expect(actorText({ kind: 'slack', name: '<!channel>' })).toBe('slack `&lt;!channel&gt;`');
+    // An alert's override names its source.
+    expect(actorText({ kind: 'alertmanager', name: 'CheckoutErrors' })).toBe(
+      'Alertmanager alert `CheckoutErrors`',
+    );
+    expect(actorText({ kind: 'pagerduty', name: '#4211' })).toBe('PagerDuty incident `#4211`');
     expect(actorText({ kind: 'http', name: 'ci <x>' })).toBe('HTTP caller `ci &lt;x&gt;`');
     expect(actorText({ kind: 'schedule', name: 'scheduler' })).toBe('the schedule');
   });
