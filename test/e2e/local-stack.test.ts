@@ -64,17 +64,19 @@ beforeAll(async () => {
   apiKey = `e2e-${newCallerToken()}`;
   await control(stack.sandboxUrl, 'PATCH', '/config', { api_keys: [apiKey] });
   registerSecret(apiKey);
-  const { slack } = JSON.parse(
+  const { slack, alerts } = JSON.parse(
     readFileSync(join(ROOT, '.local-stack', `stack-${new URL(stack.apiUrl).port}.json`), 'utf8'),
   );
-  registerSecret(slack.signing_secret);
+  registerSecret(slack.signing_secret, alerts.token, alerts.pagerduty_secret);
   await control(stack.sandboxUrl, 'PUT', '/secrets/ngrok-event-streams-local', {
     secret_string: JSON.stringify({
       ngrok_api_key: apiKey,
       callers: [
         { name: 'local-dev', token_sha256: sha256Hex(SAMPLE_TOKEN), scopes: ['read', 'write'] },
         { name: 'read-only', token_sha256: sha256Hex(READ_TOKEN), scopes: ['read'] },
+        { name: 'alerts', token_sha256: sha256Hex(alerts.token), scopes: ['alerts'] },
       ],
+      pagerduty: { webhook_secrets: [alerts.pagerduty_secret] },
       slack: {
         signing_secret: slack.signing_secret,
         team_ids: [slack.team_id],
@@ -933,6 +935,82 @@ describe('npm start: sampling overrides, ended by the sandbox’s Scheduler', ()
     ]);
     expect(await schedules()).toEqual([]);
     expect((await call('GET', '/sampling/overrides')).json.overrides).toEqual([]);
+  });
+});
+
+describe('npm start: alerts raise the sample stream (npm run alert, npm run pagerduty)', () => {
+  beforeAll(async () => {
+    await control(stack.sandboxUrl, 'POST', '/reset', { samples: true });
+    await control(stack.sandboxUrl, 'PATCH', '/config', { api_keys: [apiKey] });
+  });
+
+  const run = (script: string, ...args: string[]) =>
+    spawnSync(process.execPath, [join(ROOT, 'scripts', script), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: new URL(stack.apiUrl).port },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  const answerOf = (stdout: string) => JSON.parse(stdout.slice(stdout.indexOf('\n') + 1));
+  const rate = async () =>
+    (await call('GET', `/event-streams/${SAMPLE_STREAM}`)).json.sampling_rate;
+  const overrides = async () => (await call('GET', '/sampling/overrides')).json.overrides;
+
+  it('Alertmanager: firing raises at once, a repeat extends, resolved puts it back', async () => {
+    const labels = ['--labels', 'service=checkout,severity=critical', '--alertname', 'E2eCheckout'];
+    const scheduled = (await call('GET', '/sampling/plan')).json.streams.find(
+      (each: { id: string }) => each.id === SAMPLE_STREAM,
+    ).desired_rate;
+
+    const fired = run('alert.ts', 'firing', ...labels);
+    expect(fired.status).toBe(0);
+    expect(answerOf(fired.stdout).alerts[0]).toMatchObject({
+      outcome: 'override-set',
+      incidents: ['sandbox-checkout'],
+    });
+    expect(await rate()).toBe(1);
+    expect(await overrides()).toEqual([
+      expect.objectContaining({
+        stream_id: SAMPLE_STREAM,
+        key: expect.stringMatching(/^alertmanager:/),
+        actor: { kind: 'alertmanager', name: 'E2eCheckout' },
+      }),
+    ]);
+
+    const repeated = run('alert.ts', 'firing', ...labels);
+    expect(answerOf(repeated.stdout).alerts[0].outcome).toBe('override-extended');
+    expect(await overrides()).toHaveLength(1);
+
+    const resolved = run('alert.ts', 'resolved', ...labels);
+    expect(answerOf(resolved.stdout).alerts[0].outcome).toBe('override-ended');
+    expect(await overrides()).toEqual([]);
+    expect(await rate()).toBe(scheduled);
+  });
+
+  it('PagerDuty: triggered raises, resolved puts it back; an unsigned or wrongly signed delivery changes nothing', async () => {
+    const forged = run('pagerduty.ts', 'triggered', '--unsigned');
+    const wrong = run('pagerduty.ts', 'triggered', '--secret', 'not-the-secret');
+    expect([forged.status, wrong.status]).toEqual([1, 1]);
+    expect(forged.stdout).toContain('HTTP 401');
+    expect(wrong.stdout).toContain('HTTP 401');
+    expect(await overrides()).toEqual([]);
+
+    const triggered = run('pagerduty.ts', 'triggered', '--service', 'PABC123');
+    expect(triggered.status).toBe(0);
+    const incident = /\(incident (\w+)\)/.exec(triggered.stdout)?.[1] as string;
+    expect(answerOf(triggered.stdout).outcome).toBe('override-set');
+    expect(await rate()).toBe(1);
+    expect(await overrides()).toEqual([
+      expect.objectContaining({
+        key: `pagerduty:${incident}`,
+        actor: expect.objectContaining({ kind: 'pagerduty' }),
+      }),
+    ]);
+
+    const resolved = run('pagerduty.ts', 'resolved', '--incident', incident);
+    expect(answerOf(resolved.stdout).outcome).toBe('override-ended');
+    expect(await overrides()).toEqual([]);
+    expect(await rate()).not.toBe(1);
   });
 });
 
