@@ -24,7 +24,7 @@ export const ERROR_STATUSES: Record<number, string> = {
   403: "The token lacks the route's scope.",
   404: 'No Event Stream has this id; or (DELETE …/sampling-override) it has no override to end.',
   409: 'POST /event-streams: a request with this `Idempotency-Key` is still in flight, or its outcome is not known yet; `Retry-After` says when to try again.',
-  413: 'The body is over 16 KiB.',
+  413: 'The body is over 16 KiB (the alert webhooks: 1 MiB).',
   415: 'The body is not `Content-Type: application/json`.',
   422: 'The body is not valid JSON; or (POST /event-streams) this `Idempotency-Key` was first sent with another body.',
   429: "ngrok's rate limit was reached; `Retry-After` says when to try again.",
