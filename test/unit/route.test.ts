@@ -317,7 +317,11 @@ describe('httpRoute: auth { signature }', () => {
     expect(answer.body).not.toContain('length');
     expect(line).toMatchObject({ status: 401, note: 'the length does not match' });
     expect(asked).toHaveLength(1);
-    expect(asked[0]?.secret.callers.map((caller) => caller.name)).toEqual(['ci', 'dashboard', 'alertmanager']);
+    expect(asked[0]?.secret.callers.map((caller) => caller.name)).toEqual([
+      'ci',
+      'dashboard',
+      'alertmanager',
+    ]);
     expect(asked[0]?.rawBody.toString()).toBe('{"sampling_rate":1}');
     expect(calls).toEqual([]);
   });
