@@ -154,6 +154,11 @@ describe('POST /hooks/alertmanager', () => {
     ]);
     expect(await rateOf(ids.web)).toBe(1);
     expect(await rateOf(ids.checkoutB)).toBe(1);
+    // The delivery's metrics: one delivery, one alert that set an override.
+    expect(serviceLogs.since(mark).find((line) => '_aws' in line)).toMatchObject({
+      AlertDeliveries: 1,
+      AlertsOverrideSet: 1,
+    });
     const held = await live();
     expect(held.map((each) => each.key)).toEqual([
       'alertmanager:4f8a1c2e9b7d3a60:2026-12-05T09:00:00.123456789Z',
