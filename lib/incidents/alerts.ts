@@ -18,7 +18,7 @@ import {
   RESOLVED_MARKS,
 } from './alertmanager.ts';
 import { alertIncidents } from './match.ts';
-import { DeliveryStreams, incidentDuration, lower, raise, type StreamResult } from './raise.ts';
+import { DeliveryStreams, lower, raiseAll, type StreamResult, summaryOutcome } from './raise.ts';
 
 export type AlertOutcome =
   | 'override-set'
@@ -36,19 +36,6 @@ export interface AlertResult {
   streams: StreamResult[];
   /** Why, for `no-incident` and `ignored`. */
   detail?: string;
-}
-
-const RANK: Record<StreamResult['outcome'], number> = {
-  'override-set': 3,
-  'override-extended': 2,
-  'override-ended': 1,
-  ignored: 0,
-};
-
-function summaryOutcome(streams: StreamResult[]): AlertOutcome {
-  let best: StreamResult['outcome'] = 'ignored';
-  for (const each of streams) if (RANK[each.outcome] > RANK[best]) best = each.outcome;
-  return best;
 }
 
 export async function handleAlertmanager(
@@ -118,24 +105,13 @@ async function handleAlert(
       detail: 'this alert (its fingerprint and startsAt) has already resolved: nothing changed',
     };
   }
-  const streams: StreamResult[] = [];
-  for (const incident of incidents) {
-    streams.push(
-      ...(await raise(
-        run,
-        delivery,
-        {
-          incident,
-          key,
-          actor,
-          reason: `${alertname} (incident ${incident.name})`,
-          expiresAt: now + incidentDuration(incident, maxHours),
-        },
-        target,
-        now,
-      )),
-    );
-  }
+  const streams = await raiseAll(
+    run,
+    delivery,
+    incidents,
+    { key, actor, reason: alertname },
+    { target, maxHours, now },
+  );
   // Its resolution may have come meanwhile: then end what was just stored.
   if (await hasMark(RESOLVED_MARKS, key)) {
     const ids = [...new Set(streams.map((each) => each.stream_id).filter(Boolean))];

@@ -10,7 +10,7 @@ import { hasMark, putMark } from '../overrides/store.ts';
 import type { Run } from '../sampling/run.ts';
 import { pagerDutyIncidents } from './match.ts';
 import { PAGERDUTY_DELIVERIES, type PagerDutyPayload, RAISING, RESOLVING } from './pagerduty.ts';
-import { DeliveryStreams, incidentDuration, lower, raise, type StreamResult } from './raise.ts';
+import { DeliveryStreams, lower, raiseAll, type StreamResult, summaryOutcome } from './raise.ts';
 
 export interface PagerDutyResult {
   event_id: string;
@@ -97,32 +97,17 @@ async function handle(
     };
   }
   const delivery = new DeliveryStreams(run);
-  const streams: StreamResult[] = [];
-  for (const incident of incidents) {
-    streams.push(
-      ...(await raise(
-        run,
-        delivery,
-        {
-          incident,
-          key,
-          actor,
-          reason:
-            `PagerDuty ${actor.name}${event.data?.title ? ` ${event.data.title}` : ''} (incident ${incident.name})`.slice(
-              0,
-              500,
-            ),
-          expiresAt: now + incidentDuration(incident, maxHours),
-        },
-        target,
-        now,
-      )),
-    );
-  }
-  const outcome = streams.some((each) => each.outcome === 'override-set')
-    ? 'override-set'
-    : streams.some((each) => each.outcome === 'override-extended')
-      ? 'override-extended'
-      : 'ignored';
+  const streams = await raiseAll(
+    run,
+    delivery,
+    incidents,
+    {
+      key,
+      actor,
+      reason: `PagerDuty ${actor.name}${event.data?.title ? ` ${event.data.title}` : ''}`,
+    },
+    { target, maxHours, now },
+  );
+  const outcome = summaryOutcome(streams);
   return { ...base, outcome, incidents: incidents.map((each) => each.name), streams };
 }

@@ -303,3 +303,46 @@ export async function lower(
   }
   return results;
 }
+
+/** Raises the streams of every incident an alert matched, each for its own max_duration. */
+export async function raiseAll(
+  run: Run,
+  delivery: DeliveryStreams,
+  incidents: readonly Incident[],
+  alert: { key: string; actor: Actor; reason: string },
+  timing: { target: ScheduleTarget; maxHours: number; now: number },
+): Promise<StreamResult[]> {
+  const streams: StreamResult[] = [];
+  for (const incident of incidents) {
+    streams.push(
+      ...(await raise(
+        run,
+        delivery,
+        {
+          incident,
+          key: alert.key,
+          actor: alert.actor,
+          reason: `${alert.reason} (incident ${incident.name})`.slice(0, 500),
+          expiresAt: timing.now + incidentDuration(incident, timing.maxHours),
+        },
+        timing.target,
+        timing.now,
+      )),
+    );
+  }
+  return streams;
+}
+
+const RANK: Record<StreamOutcome, number> = {
+  'override-set': 3,
+  'override-extended': 2,
+  'override-ended': 1,
+  ignored: 0,
+};
+
+/** What a delivery did, from what it did to each stream: the most that happened. */
+export function summaryOutcome(streams: readonly StreamResult[]): StreamOutcome {
+  let best: StreamOutcome = 'ignored';
+  for (const each of streams) if (RANK[each.outcome] > RANK[best]) best = each.outcome;
+  return best;
+}

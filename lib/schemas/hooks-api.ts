@@ -7,7 +7,8 @@ import * as z from 'zod/mini';
  */
 export const MAX_HOOK_BODY_BYTES = 1024 * 1024;
 
-const outcome = z.enum(['override-set', 'override-extended', 'override-ended', 'ignored']);
+const STREAM_OUTCOMES = ['override-set', 'override-extended', 'override-ended', 'ignored'] as const;
+const outcome = z.enum(STREAM_OUTCOMES);
 
 export const StreamResult = z.object({
   stream_id: z.string().check(z.describe('Empty when streams could not be listed (see detail).')),
@@ -22,13 +23,7 @@ export const AlertmanagerAnswer = z.object({
       fingerprint: z.string(),
       alertname: z.string(),
       status: z.enum(['firing', 'resolved']),
-      outcome: z.enum([
-        'override-set',
-        'override-extended',
-        'override-ended',
-        'no-incident',
-        'ignored',
-      ]),
+      outcome: z.enum([...STREAM_OUTCOMES, 'no-incident']),
       incidents: z.array(z.string()),
       streams: z.array(StreamResult),
       detail: z.optional(z.string()),
@@ -41,14 +36,7 @@ export const AlertmanagerAnswer = z.object({
 export const PagerDutyAnswer = z.object({
   event_id: z.string(),
   event_type: z.string(),
-  outcome: z.enum([
-    'override-set',
-    'override-extended',
-    'override-ended',
-    'no-incident',
-    'ignored',
-    'duplicate',
-  ]),
+  outcome: z.enum([...STREAM_OUTCOMES, 'no-incident', 'duplicate']),
   incidents: z.array(z.string()),
   streams: z.array(StreamResult),
   detail: z.optional(z.string()),
