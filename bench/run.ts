@@ -235,12 +235,18 @@ async function subjectSandbox(tables: Tables, deletes: number) {
   for (let i = 0; i < GOVERNED_STREAMS; i++) streamFor(`sandbox-example/bench ${i}`);
   const deleteIds = Array.from({ length: deletes }, (_, i) => streamFor(`to delete ${i}`));
   const token = newCallerToken();
+  const alertsToken = newCallerToken();
+  const pagerdutySecret = newCallerToken();
   const slack = { signing_secret: newCallerToken(), team_id: 'T0000BENCH', user_id: 'U0000BENCH' };
   sandbox.secrets.put(
     SECRET_ID,
     JSON.stringify({
       ngrok_api_key: sandbox.apiKey,
-      callers: [{ name: 'bench', token_sha256: sha256Hex(token), scopes: ['read', 'write'] }],
+      callers: [
+        { name: 'bench', token_sha256: sha256Hex(token), scopes: ['read', 'write'] },
+        { name: 'bench-alerts', token_sha256: sha256Hex(alertsToken), scopes: ['alerts'] },
+      ],
+      pagerduty: { webhook_secrets: [pagerdutySecret] },
       slack: {
         signing_secret: slack.signing_secret,
         team_ids: [slack.team_id],
@@ -250,6 +256,8 @@ async function subjectSandbox(tables: Tables, deletes: number) {
   );
   const fixture = {
     token,
+    alertsToken,
+    pagerdutySecret,
     streamId,
     destinationId: destinationIds[0],
     deleteIds,

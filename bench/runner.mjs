@@ -132,6 +132,45 @@ const EVENTS = {
   endSamplingOverride: () =>
     apiEvent('DELETE', '/event-streams/{id}/sampling-override', { path: { id: fixture.streamId } }),
   listSamplingOverrides: () => apiEvent('GET', '/sampling/overrides'),
+  // The shipped policy's example incident: the same alert again (an extension) after the first.
+  alertmanagerWebhook: () =>
+    apiEvent('POST', '/hooks/alertmanager', {
+      token: fixture.alertsToken,
+      body: {
+        receiver: 'bench',
+        status: 'firing',
+        version: '4',
+        groupKey: '{}:{alertname="Bench"}',
+        truncatedAlerts: 0,
+        alerts: [
+          {
+            status: 'firing',
+            labels: { alertname: 'Bench', service: 'checkout', severity: 'critical' },
+            annotations: {},
+            startsAt: '2030-01-07T09:00:00.123456789Z',
+            endsAt: '0001-01-01T00:00:00Z',
+            generatorURL: '',
+            fingerprint: 'bench0000000000',
+          },
+        ],
+      },
+    }),
+  pagerdutyWebhook: () => {
+    const body = JSON.stringify({
+      event: {
+        id: randomUUID(),
+        event_type: 'incident.triggered',
+        resource_type: 'incident',
+        data: { id: 'QBENCH', number: 1, service: { id: 'PABC123' } },
+      },
+    });
+    const signature = `v1=${createHmac('sha256', fixture.pagerdutySecret).update(body).digest('hex')}`;
+    return apiEvent('POST', '/hooks/pagerduty', {
+      body,
+      token: undefined,
+      headers: { 'content-type': 'application/json', 'x-pagerduty-signature': signature },
+    });
+  },
   // The last boundary of the shipped schedule's first rule, as EventBridge Scheduler sent it.
   applySamplingSchedule: () => ({
     cause: 'boundary',
