@@ -6,6 +6,7 @@
  * its overrides: of a firing and its resolution delivered at the same moment, one always sees
  * the other.
  */
+import { problem } from '../http/problem.ts';
 import type { Actor } from '../observability/audit.ts';
 import type { ScheduleTarget } from '../overrides/schedules.ts';
 import { allOverrides, hasMark, overridesOf, putMark } from '../overrides/store.ts';
@@ -46,13 +47,34 @@ export async function handleAlertmanager(
   now: number,
 ): Promise<AlertResult[]> {
   const resolved = payload.alerts.filter((alert) => alert.status === 'resolved');
-  for (const alert of resolved) await putMark(RESOLVED_MARKS, alertKey(alert), now);
+  // A mark only where a late firing could raise something: alerts an incident matches.
+  for (const alert of resolved) {
+    if (alertIncidents(run.policy, alert.labels).length > 0) {
+      await putMark(RESOLVED_MARKS, alertKey(alert), now);
+    }
+  }
   // Read after the marks: a firing stored before them is found and ended.
   const latest = resolved.length > 0 ? await allOverrides() : run.overrides;
   const delivery = new DeliveryStreams(run);
   const results: AlertResult[] = [];
-  for (const alert of payload.alerts) {
+  for (const [index, alert] of payload.alerts.entries()) {
+    // Time kept for the schedules, the streams and the answer.
+    if (Date.now() >= run.deadline - 1_500) {
+      throw problem(
+        'overrides-unavailable',
+        `${index} of ${payload.alerts.length} alerts were handled before the time ran out (the others were not): send the payload again — what was done is not done twice.`,
+        { headers: { 'Retry-After': '5' } },
+      );
+    }
     results.push(await handleAlert(run, delivery, alert, latest, target, maxHours, now));
+  }
+  await delivery.finish(target, now);
+  if (delivery.unresolved) {
+    throw problem(
+      'overrides-unavailable',
+      `${delivery.unresolved}, so those overrides could not be stored; the others were: send the payload again — what was done is not done twice.`,
+      { headers: { 'Retry-After': '30' } },
+    );
   }
   return results;
 }
@@ -75,6 +97,22 @@ async function handleAlert(
     status: alert.status,
     incidents: incidents.map((incident) => incident.name),
   };
+  const actor: Actor = { kind: 'alertmanager', name: alertname };
+  const names = base.incidents.join(', ');
+  if (alert.status === 'resolved') {
+    // Whatever the policy says now: what its firing set ends.
+    const streams = await lower(run, key, names, actor, target, now, latest);
+    if (streams.length > 0) return { ...base, outcome: 'override-ended', streams };
+    if (incidents.length > 0) {
+      return {
+        ...base,
+        outcome: 'ignored',
+        streams,
+        detail:
+          'no override of this alert holds (it resolved before it fired, or is over): nothing changed',
+      };
+    }
+  }
   if (incidents.length === 0) {
     return {
       ...base,
@@ -83,26 +121,14 @@ async function handleAlert(
       detail: 'no incident of the sampling policy matches its labels: nothing changed',
     };
   }
-  const actor: Actor = { kind: 'alertmanager', name: alertname };
-  const names = base.incidents.join(', ');
-  if (alert.status === 'resolved') {
-    const streams = await lower(run, key, names, actor, target, now, latest);
-    return streams.length > 0
-      ? { ...base, outcome: 'override-ended', streams }
-      : {
-          ...base,
-          outcome: 'ignored',
-          streams,
-          detail:
-            'no override of this alert holds (it resolved before it fired, or is over): nothing changed',
-        };
-  }
   if (await hasMark(RESOLVED_MARKS, key)) {
+    // A firing stored before its resolution, and cut short before it saw the mark: end it now.
+    const ended = await lower(run, key, names, actor, target, now, latest);
     return {
       ...base,
-      outcome: 'ignored',
-      streams: [],
-      detail: 'this alert (its fingerprint and startsAt) has already resolved: nothing changed',
+      outcome: ended.length > 0 ? 'override-ended' : 'ignored',
+      streams: ended,
+      detail: 'this alert (its fingerprint and startsAt) has already resolved: nothing is raised',
     };
   }
   const streams = await raiseAll(

@@ -4,12 +4,26 @@
  * does nothing. A delivery seen before (its event.id: PagerDuty retries for 48 hours) does
  * nothing; it is marked seen once handled, so that a delivery that failed is handled again.
  */
+import { problem } from '../http/problem.ts';
 import type { Actor } from '../observability/audit.ts';
 import type { ScheduleTarget } from '../overrides/schedules.ts';
-import { hasMark, putMark } from '../overrides/store.ts';
+import {
+  allOverrides,
+  hasMark,
+  markedAt,
+  markLatest,
+  overridesOf,
+  putMark,
+} from '../overrides/store.ts';
 import type { Run } from '../sampling/run.ts';
 import { pagerDutyIncidents } from './match.ts';
-import { PAGERDUTY_DELIVERIES, type PagerDutyPayload, RAISING, RESOLVING } from './pagerduty.ts';
+import {
+  PAGERDUTY_DELIVERIES,
+  PAGERDUTY_RESOLVED,
+  type PagerDutyPayload,
+  RAISING,
+  RESOLVING,
+} from './pagerduty.ts';
 import { DeliveryStreams, lower, raiseAll, type StreamResult, summaryOutcome } from './raise.ts';
 
 export interface PagerDutyResult {
@@ -46,8 +60,17 @@ export async function handlePagerDuty(
     };
   }
   const result = await handle(run, payload, target, maxHours, now);
-  await putMark(PAGERDUTY_DELIVERIES, event.id, now);
+  // Seen: only the events that change something (the others leave no record).
+  if (result.outcome !== 'ignored' || event.event_type === RESOLVING) {
+    await putMark(PAGERDUTY_DELIVERIES, event.id, now);
+  }
   return result;
+}
+
+/** When the event happened (PagerDuty's occurred_at), else when it came. */
+function occurredAt(event: PagerDutyPayload['event'], now: number): number {
+  const at = event.occurred_at === undefined ? Number.NaN : Date.parse(event.occurred_at);
+  return Number.isNaN(at) ? now : at;
 }
 
 async function handle(
@@ -73,8 +96,12 @@ async function handle(
     kind: 'pagerduty',
     name: event.data?.number !== undefined ? `#${event.data.number}` : incidentId,
   };
+  const at = occurredAt(event, now);
   if (event.event_type === RESOLVING) {
-    const streams = await lower(run, key, incidentId, actor, target, now);
+    // Marked first, then the overrides read: a trigger stored meanwhile is found and ended, and
+    // one that comes later (a retry, out of order) sees that its incident resolved after it.
+    await markLatest(PAGERDUTY_RESOLVED, incidentId, at);
+    const streams = await lower(run, key, incidentId, actor, target, now, await allOverrides());
     return streams.length > 0
       ? { ...base, outcome: 'override-ended', incidents: [], streams }
       : {
@@ -96,6 +123,16 @@ async function handle(
       detail: `no incident of the sampling policy names service ${serviceId ?? '(none)'}: nothing changed`,
     };
   }
+  const resolved = await markedAt(PAGERDUTY_RESOLVED, incidentId);
+  if (resolved !== undefined && resolved >= at) {
+    return {
+      ...base,
+      outcome: 'ignored',
+      incidents: incidents.map((each) => each.name),
+      streams: [],
+      detail: 'the incident resolved after this event: nothing is raised',
+    };
+  }
   const delivery = new DeliveryStreams(run);
   const streams = await raiseAll(
     run,
@@ -108,6 +145,27 @@ async function handle(
     },
     { target, maxHours, now },
   );
-  const outcome = summaryOutcome(streams);
-  return { ...base, outcome, incidents: incidents.map((each) => each.name), streams };
+  await delivery.finish(target, now);
+  const names = incidents.map((each) => each.name);
+  // Its resolution may have come meanwhile: then end what was just stored.
+  const resolvedNow = await markedAt(PAGERDUTY_RESOLVED, incidentId);
+  if (resolvedNow !== undefined && resolvedNow >= at) {
+    const ids = [...new Set(streams.map((each) => each.stream_id).filter(Boolean))];
+    const records = (await Promise.all(ids.map((id) => overridesOf(id)))).flat();
+    const ended = await lower(run, key, incidentId, actor, target, Date.now(), records);
+    return {
+      ...base,
+      outcome: 'override-ended',
+      incidents: names,
+      streams: ended,
+      detail: 'resolved while it was set',
+    };
+  }
+  if (delivery.unresolved) {
+    throw problem(
+      'overrides-unavailable',
+      `${delivery.unresolved}, so those overrides could not be stored; the others were: PagerDuty delivers again — what was done is not done twice.`,
+    );
+  }
+  return { ...base, outcome: summaryOutcome(streams), incidents: names, streams };
 }

@@ -80,3 +80,5 @@ export const RESOLVING = 'incident.resolved';
 
 /** The partition of the deliveries seen (their event.id). */
 export const PAGERDUTY_DELIVERIES = '#pagerduty-deliveries';
+/** The partition of the incidents' latest resolutions (their occurred_at). */
+export const PAGERDUTY_RESOLVED = '#pagerduty-resolved';

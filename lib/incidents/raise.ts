@@ -46,9 +46,60 @@ export interface StreamResult {
 export class DeliveryStreams {
   private listed: Promise<EventStream[] | Error> | undefined;
   private readonly run: Run;
+  /** Each stream's overrides as this delivery knows them: read once, kept up to date. */
+  private readonly records = new Map<string, StoredOverride[]>();
+  /** Overrides stored or moved by this delivery: their schedules are made at the end. */
+  private readonly toSchedule: StoredOverride[] = [];
+  /** Streams to set at the end, once each, with who set them. */
+  private readonly toSet = new Map<
+    string,
+    { stream: EventStream | undefined; actor: Actor; context: Record<string, unknown> }
+  >();
+  /** Why streams of some incident could not be known (ngrok could not list them). */
+  unresolved: string | undefined;
 
   constructor(run: Run) {
     this.run = run;
+  }
+
+  /** A stream's overrides: read the first time, then as this delivery changed them. */
+  async overridesFor(streamId: string): Promise<StoredOverride[]> {
+    let known = this.records.get(streamId);
+    if (!known) {
+      known = await overridesOf(streamId);
+      this.records.set(streamId, known);
+    }
+    return known;
+  }
+
+  /** Notes an override this delivery stored or moved. */
+  stored(
+    override: StoredOverride,
+    set: { stream: EventStream | undefined; actor: Actor; context: Record<string, unknown> },
+  ): void {
+    const others = (this.records.get(override.stream_id) ?? []).filter(
+      (each) => each.key !== override.key,
+    );
+    this.records.set(override.stream_id, [...others, override]);
+    this.toSchedule.push(override);
+    if (!this.toSet.has(override.stream_id)) this.toSet.set(override.stream_id, set);
+  }
+
+  /**
+   * After every alert of the delivery is stored: the schedules, then each stream set once to its
+   * effective rate, as far as the time left lets (what is not done here, the runs do).
+   */
+  async finish(target: ScheduleTarget, now: number): Promise<void> {
+    for (const override of this.toSchedule) {
+      if (Date.now() >= this.run.deadline) break;
+      await scheduled('made', override.stream_id, () =>
+        scheduleOverride(target, override, now, this.run.deadline),
+      );
+    }
+    for (const [streamId, { stream, actor, context }] of this.toSet) {
+      if (Date.now() >= this.run.deadline) break;
+      await setNow(this.run, streamId, stream, await overridesOf(streamId), actor, context);
+    }
   }
 
   /** The run, with half of the time left at most: the overrides must still be stored after. */
@@ -104,9 +155,10 @@ export class DeliveryStreams {
     if (prefix === null) return { streams };
     const listed = await this.all();
     if (!Array.isArray(listed)) {
+      this.unresolved = `the streams of prefix '${prefix}' could not be listed (${failureOf(listed)})`;
       return {
         streams,
-        unresolved: `the streams of prefix '${prefix}' could not be listed (${failureOf(listed)}): the next delivery of this alert raises them`,
+        unresolved: `the streams of prefix '${prefix}' could not be listed (${failureOf(listed)}): the service answers 503, and the sender's next delivery raises them`,
       };
     }
     for (const stream of listed)
@@ -143,22 +195,18 @@ export async function raise(
   const { incident, key, actor } = request;
   const { streams, unresolved } = await delivery.of(incident);
   const results: StreamResult[] = [];
-  // First what must not be lost, in DynamoDB alone; then the schedules, then the streams, each
-  // as far as the time left lets (what is not done here, the 15-minute run does).
-  const stored: {
-    override: StoredOverride;
-    stream: EventStream | undefined;
-    overrides: StoredOverride[];
-  }[] = [];
+  // Here only what must not be lost, in DynamoDB alone: the schedules and the streams come once
+  // every alert of the delivery is stored (DeliveryStreams.finish).
   for (const [streamId, listed] of streams) {
-    const existing = await overridesOf(streamId);
+    const existing = await delivery.overridesFor(streamId);
     const same = existing.find(
       (each) => each.key === key && !each.released && each.expires_at > now,
     );
+    const context = { cause: 'alert', override: key, incident: incident.name };
     if (same) {
       const extended = await extendOverride(same, request.expiresAt, now);
       if (extended) {
-        stored.push({ override: extended, stream: undefined, overrides: [] });
+        delivery.stored(extended, { stream: listed, actor, context });
         auditOverrideSet(extended, actor, {
           before: extended.sampling_rate,
           after: extended.sampling_rate,
@@ -189,16 +237,19 @@ export async function raise(
       actor,
       ...(restore !== undefined ? { restore_rate: restore } : {}),
     };
-    await putOverride(override);
+    const replaced = await putOverride(override);
     auditOverrideSet(override, actor, {
       before: stream?.sampling_rate ?? null,
       after: override.sampling_rate,
     });
-    stored.push({
-      override,
-      stream,
-      overrides: [...existing.filter((each) => each.key !== key), override],
-    });
+    if (replaced && replaced.expires_at <= now && !replaced.released) {
+      // An ended override of the same key no run had settled yet: its end, now.
+      auditOverrideEnd(replaced, 'expired', actor, {
+        before: stream?.sampling_rate ?? null,
+        after: override.sampling_rate,
+      });
+    }
+    delivery.stored(override, { stream, actor, context });
     results.push({ stream_id: streamId, incident: incident.name, outcome: 'override-set' });
   }
   if (unresolved) {
@@ -207,21 +258,6 @@ export async function raise(
       incident: incident.name,
       outcome: 'ignored',
       detail: unresolved,
-    });
-  }
-  for (const { override } of stored) {
-    if (Date.now() >= run.deadline) break;
-    await scheduled('made', override.stream_id, () =>
-      scheduleOverride(target, override, now, run.deadline),
-    );
-  }
-  // Now, as far as ngrok lets: what is not set here, the override's runs set.
-  for (const { override, stream, overrides } of stored) {
-    if (overrides.length === 0 || Date.now() >= run.deadline) continue;
-    await setNow(run, override.stream_id, stream, overrides, actor, {
-      cause: 'alert',
-      override: key,
-      incident: incident.name,
     });
   }
   return results;
@@ -313,7 +349,9 @@ export async function raiseAll(
   timing: { target: ScheduleTarget; maxHours: number; now: number },
 ): Promise<StreamResult[]> {
   const streams: StreamResult[] = [];
-  for (const incident of incidents) {
+  // Incidents that select the same stream share the alert's override: the highest rate wins.
+  const byRate = [...incidents].sort((a, b) => b.sampling_rate - a.sampling_rate);
+  for (const incident of byRate) {
     streams.push(
       ...(await raise(
         run,

@@ -318,3 +318,47 @@ export async function extendOverride(
     throw error;
   }
 }
+
+/**
+ * Marks `key` done at `at` (ms), keeping the latest of the times marked (deliveries may come out
+ * of order); the time the mark holds now is what `markedAt` reads.
+ */
+export async function markLatest(partition: string, key: string, at: number): Promise<void> {
+  try {
+    await send(
+      new UpdateItemCommand({
+        TableName: settings.overridesTable(),
+        Key: keyOf(partition, key),
+        UpdateExpression: 'SET #mark = :true, #at = :at, #remove = :remove',
+        ConditionExpression: 'attribute_not_exists(#at) OR #at < :at',
+        ExpressionAttributeNames: {
+          '#mark': 'mark',
+          '#at': 'marked_at',
+          '#remove': 'remove_after',
+        },
+        ExpressionAttributeValues: {
+          ':true': { BOOL: true },
+          ':at': n(at),
+          ':remove': n(Math.ceil(Date.now() / 1000) + MARK_SECONDS),
+        },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/** When `key` was last marked done (ms), or undefined. */
+export async function markedAt(partition: string, key: string): Promise<number | undefined> {
+  const answer = await send<{ Item?: Item }>(
+    new GetItemCommand({
+      TableName: settings.overridesTable(),
+      Key: keyOf(partition, key),
+      ConsistentRead: true,
+      ProjectionExpression: '#at',
+      ExpressionAttributeNames: { '#at': 'marked_at' },
+    }),
+  );
+  const value = answer.Item?.marked_at?.N;
+  return value === undefined ? undefined : Number(value);
+}

@@ -357,3 +357,86 @@ describe('POST /hooks/alertmanager', () => {
     expect(await live()).toEqual([]);
   });
 });
+
+describe('POST /hooks/alertmanager: what a reviewer found (each failed before its fix)', () => {
+  it('answers 503 when the streams of a prefix cannot be listed; the next delivery raises them', async () => {
+    await injectFault(ctx.url, { method: 'GET', path: '/event_streams', status: 503, times: 20 });
+
+    const first = await deliver(payload([alert()]));
+    expect(first.status).toBe(503);
+    expect(first.json.detail).toContain("prefix 'web/checkout-' could not be listed");
+    expect(await live()).toEqual([]);
+
+    await control(ctx.url, 'DELETE', '/faults');
+    const again = await deliver(payload([alert()]));
+    expect(again.json.alerts[0].outcome).toBe('override-set');
+    expect(await rateOf(ids.web)).toBe(1);
+  });
+
+  it('a resolution ends what its firing set, even after the policy changed', async () => {
+    await deliver(payload([alert()]));
+    const policy = globalThis.__samplingPolicy;
+    globalThis.__samplingPolicy = validatePolicy({
+      timezone: 'UTC',
+      rules: [webQuietRule(lastBoundary())],
+      incidents: [],
+    });
+    try {
+      const resolved = await deliver(payload([alert({ status: 'resolved' })]));
+      expect(resolved.json.alerts[0].outcome).toBe('override-ended');
+    } finally {
+      globalThis.__samplingPolicy = policy;
+    }
+    expect(await live()).toEqual([]);
+    expect(await rateOf(ids.web)).toBe(0.25);
+  });
+
+  it('two incidents that select the same stream: the highest rate holds', async () => {
+    const policy = globalThis.__samplingPolicy;
+    globalThis.__samplingPolicy = validatePolicy({
+      timezone: 'UTC',
+      rules: [webQuietRule(lastBoundary())],
+      incidents: [
+        {
+          name: 'checkout-low',
+          when: { alertmanager: { labels: { service: 'checkout' } } },
+          streams: { ids: [ids.other] },
+          sampling_rate: 0.6,
+          max_duration: 'PT6H',
+        },
+        {
+          name: 'checkout-full',
+          when: { alertmanager: { labels: { service: 'checkout', severity: 'critical' } } },
+          streams: { ids: [ids.other] },
+          sampling_rate: 1,
+          max_duration: 'PT1H',
+        },
+      ],
+    });
+    try {
+      await deliver(payload([alert()]));
+    } finally {
+      globalThis.__samplingPolicy = policy;
+    }
+    expect((await live()).map((each) => each.sampling_rate)).toEqual([1]);
+    expect(await rateOf(ids.other)).toBe(1);
+  });
+
+  it('a group of 150 alerts that all match answers 200 well within Alertmanager’s 10 s', async () => {
+    const many = Array.from({ length: 150 }, (_, index) =>
+      alert({
+        fingerprint: `m${index}`,
+        labels: { alertname: `A${index}`, service: 'checkout', severity: 'critical' },
+      }),
+    );
+
+    const answer = await deliver(payload(many));
+
+    expect(answer.status).toBe(200);
+    expect(
+      answer.json.alerts.every((each: { outcome: string }) => each.outcome === 'override-set'),
+    ).toBe(true);
+    expect(await live()).toHaveLength(300);
+    expect(await rateOf(ids.web)).toBe(1);
+  });
+});

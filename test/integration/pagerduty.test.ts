@@ -240,3 +240,78 @@ describe('POST /hooks/pagerduty: incidents', () => {
     expect(await live()).toEqual([]);
   });
 });
+
+describe('POST /hooks/pagerduty: what a reviewer found (each failed before its fix)', () => {
+  it('answers 503 when the streams of a prefix cannot be listed, and the retry raises them', async () => {
+    const policy = globalThis.__samplingPolicy;
+    globalThis.__samplingPolicy = validatePolicy({
+      timezone: 'UTC',
+      rules: [webQuietRule(lastBoundary())],
+      incidents: [
+        {
+          name: 'checkout',
+          when: { pagerduty: { service_ids: ['PABC123'] } },
+          streams: { description_prefix: 'web/checkout' },
+          sampling_rate: 1,
+          max_duration: 'PT2H',
+        },
+      ],
+    });
+    try {
+      await injectFault(ctx.url, { method: 'GET', path: '/event_streams', status: 503, times: 20 });
+      const raw = body('triggered', 'QPREFIX', 'PABC123', 'EVT-PREFIX');
+      const first = await deliver(raw, signed(raw));
+      expect(first.status).toBe(503);
+      expect(await live()).toEqual([]);
+
+      await control(ctx.url, 'DELETE', '/faults');
+      const retry = await deliver(raw, signed(raw));
+      expect(retry.json.outcome).toBe('override-set');
+      expect(await rateOf(stream)).toBe(1);
+    } finally {
+      globalThis.__samplingPolicy = policy;
+    }
+  });
+
+  it('a resolution delivered before its trigger is kept: the late trigger raises nothing', async () => {
+    const end = body('resolved', 'QORDER');
+    const raw = body('triggered', 'QORDER');
+
+    expect((await deliver(end, signed(end))).json.outcome).toBe('ignored');
+    expect((await deliver(raw, signed(raw))).json.outcome).toBe('ignored');
+    expect(await live()).toEqual([]);
+    expect(await rateOf(stream)).toBe(0.25);
+  });
+
+  it('a trigger and its resolution at the same moment leave nothing raised', async () => {
+    await injectFault(ctx.url, {
+      method: 'GET',
+      path: '/event_streams/*',
+      delay_ms: 1500,
+      times: 1,
+    });
+    const raw = body('triggered', 'QRACE');
+    const end = body('resolved', 'QRACE');
+
+    const triggered = deliver(raw, signed(raw));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await deliver(end, signed(end));
+    await triggered;
+
+    expect(await live()).toEqual([]);
+    expect(await rateOf(stream)).toBe(0.25);
+  });
+
+  it('a reopened incident after its resolution raises again', async () => {
+    const raw = body('triggered', 'QAGAIN');
+    const end = body('resolved', 'QAGAIN');
+    await deliver(raw, signed(raw));
+    await deliver(end, signed(end));
+    const reopened = JSON.parse(body('reopened', 'QAGAIN'));
+    reopened.event.occurred_at = '2026-12-05T13:00:00.000Z';
+    const text = JSON.stringify(reopened);
+
+    expect((await deliver(text, signed(text))).json.outcome).toBe('override-set');
+    expect(await rateOf(stream)).toBe(1);
+  });
+});
