@@ -81,3 +81,11 @@ export function useSandbox(options: SandboxOptions = { rateLimit: false }): Sand
   });
   return context;
 }
+
+/** A stream's sampling_rate as the sandbox's ngrok API has it now. */
+export async function streamRate(context: SandboxContext, id: string): Promise<number> {
+  const response = await fetch(`${context.url}/event_streams/${id}`, {
+    headers: { authorization: `Bearer ${context.apiKey}`, 'ngrok-version': '2' },
+  });
+  return ((await response.json()) as { sampling_rate: number }).sampling_rate;
+}

@@ -19,7 +19,7 @@ import {
 } from '../helpers/lambda.ts';
 import { serviceLogs } from '../helpers/logs.ts';
 import { lastBoundary, webQuietRule } from '../helpers/sampling-policy.ts';
-import { control, injectFault, useSandbox } from '../helpers/sandbox.ts';
+import { control, injectFault, streamRate, useSandbox } from '../helpers/sandbox.ts';
 
 const ctx = useSandbox({
   rateLimit: false,
@@ -129,12 +129,7 @@ function deliver(body: unknown, token: string | null = tokens.alerts ?? null) {
   );
 }
 
-async function rateOf(id: string): Promise<number> {
-  const response = await fetch(`${ctx.url}/event_streams/${id}`, {
-    headers: { authorization: `Bearer ${ctx.apiKey}`, 'ngrok-version': '2' },
-  });
-  return ((await response.json()) as { sampling_rate: number }).sampling_rate;
-}
+const rateOf = (id: string) => streamRate(ctx, id);
 
 const live = async () => (await allOverrides()).filter((each) => each.expires_at > Date.now());
 

@@ -24,7 +24,7 @@ import {
 } from '../helpers/lambda.ts';
 import { serviceLogs } from '../helpers/logs.ts';
 import { webQuietRule } from '../helpers/sampling-policy.ts';
-import { control, injectFault, requestLog, useSandbox } from '../helpers/sandbox.ts';
+import { control, injectFault, requestLog, streamRate, useSandbox } from '../helpers/sandbox.ts';
 
 const ctx = useSandbox({
   rateLimit: false,
@@ -105,12 +105,7 @@ const overrideEvent = (streamId: string, at = Date.now()) => ({
   execution_id: 'exec-override',
 });
 
-async function rateOf(id: string): Promise<number> {
-  const response = await fetch(`${ctx.url}/event_streams/${id}`, {
-    headers: { authorization: `Bearer ${ctx.apiKey}`, 'ngrok-version': '2' },
-  });
-  return ((await response.json()) as { sampling_rate: number }).sampling_rate;
-}
+const rateOf = (id: string) => streamRate(ctx, id);
 
 async function patches() {
   return (await requestLog(ctx.url)).filter(
