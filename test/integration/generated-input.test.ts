@@ -8,9 +8,12 @@
  */
 
 import fc from 'fast-check';
+import { handler as alertmanagerWebhook } from '../../functions/alertmanagerWebhook.ts';
 import { handler as applySamplingSchedule } from '../../functions/applySamplingSchedule.ts';
+import { handler as pagerdutyWebhook } from '../../functions/pagerdutyWebhook.ts';
 import { handler as slackCommand } from '../../functions/slackCommand.ts';
 import { handler as slackWorker } from '../../functions/slackWorker.ts';
+import { pagerDutySignature } from '../../lib/incidents/pagerduty.ts';
 import { errorStatuses } from '../../lib/openapi/document.ts';
 import { Problem } from '../../lib/schemas/problem.ts';
 import { clearServiceSecretCache } from '../../lib/secrets/service-secret.ts';
@@ -31,15 +34,17 @@ const ctx = useSandbox();
 const RUNS = Number(process.env.FC_RUNS ?? 1000);
 const SEED = Number(process.env.FC_SEED ?? 9241);
 const SIGNING_SECRET = 'generated-input-signing-secret';
+const PAGERDUTY_SECRET = 'generated-input-pagerduty-secret';
 let tokens: ServiceTokens;
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
-  registerSecret(SIGNING_SECRET);
+  registerSecret(SIGNING_SECRET, PAGERDUTY_SECRET);
   clearServiceSecretCache();
   tokens = await configureService(ctx.url, ctx.apiKey, ctx.sandbox.awsCredentials);
   await storeServiceSecret(ctx.url, ctx.apiKey, tokens, {
     slack: { signing_secret: SIGNING_SECRET, team_ids: ['T0GEN'], allowed_user_ids: ['U0GEN'] },
+    pagerduty: { webhook_secrets: [PAGERDUTY_SECRET] },
   });
   clearServiceSecretCache();
   Object.assign(process.env, {
@@ -54,6 +59,7 @@ beforeEach(async () => {
   // The useSandbox reset empties the secrets: store them again, once per test.
   await storeServiceSecret(ctx.url, ctx.apiKey, tokens, {
     slack: { signing_secret: SIGNING_SECRET, team_ids: ['T0GEN'], allowed_user_ids: ['U0GEN'] },
+    pagerduty: { webhook_secrets: [PAGERDUTY_SECRET] },
   });
   await control(ctx.url, 'PATCH', '/config', { rate_limit: false });
 });
@@ -381,6 +387,164 @@ describe('Generated requests: POST /slack/commands', () => {
         },
       ),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
+    );
+  });
+});
+
+describe('Generated payloads: the alert webhooks', () => {
+  const instant = fc.oneof(
+    fc.constantFrom(
+      '2026-12-05T09:00:00.123456789Z',
+      '2026-12-05T10:00:00+01:00',
+      '0001-01-01T00:00:00Z',
+      'yesterday',
+      '',
+    ),
+    fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+  );
+  const labels = fc.oneof(
+    fc.constant({ alertname: 'Gen', service: 'checkout', severity: 'critical' }),
+    fc.dictionary(fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 }), { maxKeys: 6 }),
+    fc.jsonValue({ maxDepth: 2 }),
+  );
+  const alert = fc.record(
+    {
+      status: fc.oneof(fc.constantFrom('firing', 'resolved'), fc.string({ maxLength: 8 })),
+      labels,
+      annotations: fc.oneof(fc.constant({}), fc.jsonValue({ maxDepth: 1 })),
+      startsAt: instant,
+      endsAt: instant,
+      generatorURL: fc.string({ maxLength: 20 }),
+      fingerprint: fc.oneof(
+        fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 16, maxLength: 16 }),
+        fc.string({ maxLength: 70 }),
+      ),
+    },
+    { requiredKeys: [] },
+  );
+  const payload = fc.record(
+    {
+      version: fc.oneof(fc.constantFrom('4', '1', '3', 4), fc.string({ maxLength: 3 })),
+      status: fc.constantFrom('firing', 'resolved', 'unknown'),
+      receiver: fc.string({ maxLength: 10 }),
+      truncatedAlerts: fc.oneof(fc.nat(5), fc.integer({ min: -3, max: -1 }), fc.constant('2')),
+      groupKey: fc.string({ maxLength: 10 }),
+      alerts: fc.oneof(fc.array(alert, { maxLength: 6 }), fc.jsonValue({ maxDepth: 2 })),
+    },
+    { requiredKeys: [] },
+  );
+
+  // Well-formed ones too, with labels that match the shipped incident or not, mixed statuses.
+  const wellFormed = fc.record({
+    version: fc.constantFrom('4', '1'),
+    status: fc.constantFrom('firing', 'resolved'),
+    truncatedAlerts: fc.nat(3),
+    alerts: fc.array(
+      fc.record({
+        status: fc.constantFrom('firing', 'resolved'),
+        labels: fc.oneof(
+          fc.constant({ alertname: 'Gen', service: 'checkout', severity: 'critical' }),
+          fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 4 }),
+        ),
+        annotations: fc.constant({}),
+        startsAt: fc
+          .date({ noInvalidDate: true, min: new Date(0), max: new Date('2099-12-31T00:00:00Z') })
+          .map((date) => date.toISOString()),
+        endsAt: fc.constant('0001-01-01T00:00:00Z'),
+        fingerprint: fc.string({
+          unit: fc.constantFrom(...'0123456789abcdef'),
+          minLength: 16,
+          maxLength: 16,
+        }),
+      }),
+      { maxLength: 5 },
+    ),
+  });
+
+  it(`Alertmanager: never 5xx; 200, or 400 for what is no payload (${Math.ceil(RUNS / 5)} runs)`, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(wellFormed, payload, fc.jsonValue({ maxDepth: 3 })),
+        async (body) => {
+          const event = apiEvent({
+            method: 'POST',
+            route: '/hooks/alertmanager',
+            body,
+            token: tokens.alerts,
+          });
+
+          const answer = await invoke(alertmanagerWebhook, event, lambdaContext(5_000));
+
+          expect([200, 400]).toContain(answer.status);
+          if (answer.status === 400) {
+            expect(answer.headers['content-type']).toBe('application/problem+json');
+          } else {
+            expect(Array.isArray(answer.json.alerts)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: Math.ceil(RUNS / 5), seed: SEED, endOnFailure: true },
+    );
+  });
+
+  it(`PagerDuty: never 5xx; a signed event 200 or 400, anything else 401 (${Math.ceil(RUNS / 5)} runs)`, async () => {
+    const event = fc.record(
+      {
+        id: fc.oneof(fc.uuid(), fc.string({ maxLength: 140 })),
+        event_type: fc.oneof(
+          fc.constantFrom(
+            'incident.triggered',
+            'incident.resolved',
+            'incident.reopened',
+            'pagey.ping',
+          ),
+          fc.string({ maxLength: 20 }),
+        ),
+        occurred_at: instant,
+        data: fc.oneof(
+          fc.record(
+            {
+              id: fc.oneof(fc.constantFrom('QGEN1', 'QGEN2'), fc.string({ maxLength: 12 })),
+              number: fc.oneof(fc.nat(), fc.string({ maxLength: 3 })),
+              service: fc.oneof(
+                fc.record({ id: fc.constantFrom('PABC123', 'PZZZ') }),
+                fc.jsonValue({ maxDepth: 1 }),
+              ),
+            },
+            { requiredKeys: [] },
+          ),
+          fc.jsonValue({ maxDepth: 1 }),
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          event.map((each) => ({ event: each })),
+          fc.jsonValue({ maxDepth: 3 }),
+        ),
+        fc.constantFrom('good', 'none', 'wrong'),
+        async (body, how) => {
+          const raw = JSON.stringify(body) ?? 'null';
+          const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+          if (how !== 'none') {
+            headers['X-PagerDuty-Signature'] = pagerDutySignature(
+              how === 'good' ? PAGERDUTY_SECRET : 'nope',
+              Buffer.from(raw),
+            );
+          }
+          const answer = await invoke(
+            pagerdutyWebhook,
+            apiEvent({ method: 'POST', route: '/hooks/pagerduty', headers, rawBody: raw }),
+            lambdaContext(5_000),
+          );
+
+          expect(answer.status).toBe(how === 'good' ? answer.status : 401);
+          expect([200, 400, 401]).toContain(answer.status);
+        },
+      ),
+      { numRuns: Math.ceil(RUNS / 5), seed: SEED, endOnFailure: true },
     );
   });
 });
