@@ -9,7 +9,7 @@
 import { problem } from '../http/problem.ts';
 import type { Actor } from '../observability/audit.ts';
 import type { ScheduleTarget } from '../overrides/schedules.ts';
-import { allOverrides, hasMark, overridesOf, putMark } from '../overrides/store.ts';
+import { allOverrides, markedAt, putMark } from '../overrides/store.ts';
 import type { Run } from '../sampling/run.ts';
 import {
   type Alert,
@@ -19,7 +19,14 @@ import {
   RESOLVED_MARKS,
 } from './alertmanager.ts';
 import { alertIncidents } from './match.ts';
-import { DeliveryStreams, lower, raiseAll, type StreamResult, summaryOutcome } from './raise.ts';
+import {
+  DeliveryStreams,
+  lower,
+  lowerRaised,
+  raiseAll,
+  type StreamResult,
+  summaryOutcome,
+} from './raise.ts';
 
 export type AlertOutcome =
   | 'override-set'
@@ -69,13 +76,7 @@ export async function handleAlertmanager(
     results.push(await handleAlert(run, delivery, alert, latest, target, maxHours, now));
   }
   await delivery.finish(target, now);
-  if (delivery.unresolved) {
-    throw problem(
-      'overrides-unavailable',
-      `${delivery.unresolved}, so those overrides could not be stored; the others were: send the payload again — what was done is not done twice.`,
-      { headers: { 'Retry-After': '30' } },
-    );
-  }
+  delivery.requireAllStored();
   return results;
 }
 
@@ -121,7 +122,7 @@ async function handleAlert(
       detail: 'no incident of the sampling policy matches its labels: nothing changed',
     };
   }
-  if (await hasMark(RESOLVED_MARKS, key)) {
+  if ((await markedAt(RESOLVED_MARKS, key)) !== undefined) {
     // A firing stored before its resolution, and cut short before it saw the mark: end it now.
     const ended = await lower(run, key, names, actor, target, now, latest);
     return {
@@ -136,13 +137,11 @@ async function handleAlert(
     delivery,
     incidents,
     { key, actor, reason: alertname },
-    { target, maxHours, now },
+    { maxHours, now },
   );
   // Its resolution may have come meanwhile: then end what was just stored.
-  if (await hasMark(RESOLVED_MARKS, key)) {
-    const ids = [...new Set(streams.map((each) => each.stream_id).filter(Boolean))];
-    const records = (await Promise.all(ids.map((id) => overridesOf(id)))).flat();
-    const ended = await lower(run, key, names, actor, target, Date.now(), records);
+  if ((await markedAt(RESOLVED_MARKS, key)) !== undefined) {
+    const ended = await lowerRaised(run, streams, key, names, actor, target);
     return {
       ...base,
       outcome: 'override-ended',

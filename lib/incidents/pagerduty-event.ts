@@ -1,20 +1,6 @@
-/**
- * One PagerDuty delivery: triggered or reopened raises the streams of the incidents that name
- * its service (an override keyed `pagerduty:<incident id>`), resolved ends it; any other event
- * does nothing. A delivery seen before (its event.id: PagerDuty retries for 48 hours) does
- * nothing; it is marked seen once handled, so that a delivery that failed is handled again.
- */
-import { problem } from '../http/problem.ts';
 import type { Actor } from '../observability/audit.ts';
 import type { ScheduleTarget } from '../overrides/schedules.ts';
-import {
-  allOverrides,
-  hasMark,
-  markedAt,
-  markLatest,
-  overridesOf,
-  putMark,
-} from '../overrides/store.ts';
+import { allOverrides, markedAt, markLatest, putMark } from '../overrides/store.ts';
 import type { Run } from '../sampling/run.ts';
 import { pagerDutyIncidents } from './match.ts';
 import {
@@ -24,7 +10,14 @@ import {
   RAISING,
   RESOLVING,
 } from './pagerduty.ts';
-import { DeliveryStreams, lower, raiseAll, type StreamResult, summaryOutcome } from './raise.ts';
+import {
+  DeliveryStreams,
+  lower,
+  lowerRaised,
+  raiseAll,
+  type StreamResult,
+  summaryOutcome,
+} from './raise.ts';
 
 export interface PagerDutyResult {
   event_id: string;
@@ -50,7 +43,7 @@ export async function handlePagerDuty(
 ): Promise<PagerDutyResult> {
   const { event } = payload;
   const base = { event_id: event.id, event_type: event.event_type };
-  if (await hasMark(PAGERDUTY_DELIVERIES, event.id)) {
+  if ((await markedAt(PAGERDUTY_DELIVERIES, event.id)) !== undefined) {
     return {
       ...base,
       outcome: 'duplicate',
@@ -143,16 +136,14 @@ async function handle(
       actor,
       reason: `PagerDuty ${actor.name}${event.data?.title ? ` ${event.data.title}` : ''}`,
     },
-    { target, maxHours, now },
+    { maxHours, now },
   );
   await delivery.finish(target, now);
   const names = incidents.map((each) => each.name);
   // Its resolution may have come meanwhile: then end what was just stored.
   const resolvedNow = await markedAt(PAGERDUTY_RESOLVED, incidentId);
   if (resolvedNow !== undefined && resolvedNow >= at) {
-    const ids = [...new Set(streams.map((each) => each.stream_id).filter(Boolean))];
-    const records = (await Promise.all(ids.map((id) => overridesOf(id)))).flat();
-    const ended = await lower(run, key, incidentId, actor, target, Date.now(), records);
+    const ended = await lowerRaised(run, streams, key, incidentId, actor, target);
     return {
       ...base,
       outcome: 'override-ended',
@@ -161,11 +152,6 @@ async function handle(
       detail: 'resolved while it was set',
     };
   }
-  if (delivery.unresolved) {
-    throw problem(
-      'overrides-unavailable',
-      `${delivery.unresolved}, so those overrides could not be stored; the others were: PagerDuty delivers again — what was done is not done twice.`,
-    );
-  }
+  delivery.requireAllStored();
   return { ...base, outcome: summaryOutcome(streams), incidents: names, streams };
 }

@@ -7,18 +7,14 @@
  * Every delivery may be a repeat (Alertmanager's HA pair, its repeat_interval, PagerDuty's
  * retries): a repeat extends the same override, never adds one.
  */
+import { problem } from '../http/problem.ts';
 import type { EventStream } from '../ngrok/schemas.ts';
 import type { Actor } from '../observability/audit.ts';
 import { logger } from '../observability/logger.ts';
 import { auditOverrideEnd, auditOverrideSet } from '../overrides/audit.ts';
-import { keepRight, scheduled } from '../overrides/operations.ts';
+import { endNow, keepRight, scheduled } from '../overrides/operations.ts';
+import { type ScheduleTarget, scheduleOverride } from '../overrides/schedules.ts';
 import {
-  type ScheduleTarget,
-  scheduleOverride,
-  unscheduleOverride,
-} from '../overrides/schedules.ts';
-import {
-  endOverride,
   extendOverride,
   overridesOf,
   putOverride,
@@ -57,6 +53,19 @@ export class DeliveryStreams {
   >();
   /** Why streams of some incident could not be known (ngrok could not list them). */
   unresolved: string | undefined;
+
+  /**
+   * 503 when the streams of some incident could not be known: the others are stored, and the
+   * sender's next delivery (a repeat changes nothing) raises the rest.
+   */
+  requireAllStored(): void {
+    if (this.unresolved === undefined) return;
+    throw problem(
+      'overrides-unavailable',
+      `${this.unresolved}, so those overrides could not be stored; the others were: the sender delivers again — what was done is not done twice.`,
+      { headers: { 'Retry-After': '30' } },
+    );
+  }
 
   constructor(run: Run) {
     this.run = run;
@@ -189,7 +198,6 @@ export async function raise(
   run: Run,
   delivery: DeliveryStreams,
   request: Raise,
-  target: ScheduleTarget,
   now: number,
 ): Promise<StreamResult[]> {
   const { incident, key, actor } = request;
@@ -304,17 +312,9 @@ export async function lower(
   const results: StreamResult[] = [];
   const held = records.filter((each) => each.key === key && each.expires_at > now);
   for (const record of held) {
-    const was = await endOverride(record.stream_id, key, now);
-    if (!was) continue;
-    const ended: StoredOverride = {
-      ...was,
-      expires_at: Math.min(was.expires_at, now),
-      released: true,
-    };
-    await scheduled('deleted', record.stream_id, () =>
-      unscheduleOverride(target, ended, run.deadline),
-    );
-    const overrides = await overridesOf(record.stream_id);
+    const end = await endNow(record.stream_id, key, target, now, run.deadline);
+    if (!end) continue;
+    const { ended, overrides } = end;
     const after = await setNow(run, record.stream_id, undefined, overrides, actor, {
       cause: 'alert',
       override: key,
@@ -326,8 +326,7 @@ export async function lower(
       after: after?.sampling_rate ?? null,
     });
     // Set right: the record is done. Not set: it stays, and the 15-minute run sets the stream.
-    const own = overrides.find((each) => each.key === key && each.created_at === ended.created_at);
-    if (after && own) await removeEnded(own, Date.now()).catch(() => false);
+    if (after) await removeEnded(ended, Date.now()).catch(() => false);
     results.push({
       stream_id: record.stream_id,
       incident,
@@ -346,7 +345,7 @@ export async function raiseAll(
   delivery: DeliveryStreams,
   incidents: readonly Incident[],
   alert: { key: string; actor: Actor; reason: string },
-  timing: { target: ScheduleTarget; maxHours: number; now: number },
+  timing: { maxHours: number; now: number },
 ): Promise<StreamResult[]> {
   const streams: StreamResult[] = [];
   // Incidents that select the same stream share the alert's override: the highest rate wins.
@@ -363,7 +362,6 @@ export async function raiseAll(
           reason: `${alert.reason} (incident ${incident.name})`.slice(0, 500),
           expiresAt: timing.now + incidentDuration(incident, timing.maxHours),
         },
-        timing.target,
         timing.now,
       )),
     );
@@ -383,4 +381,21 @@ export function summaryOutcome(streams: readonly StreamResult[]): StreamOutcome 
   let best: StreamOutcome = 'ignored';
   for (const each of streams) if (RANK[each.outcome] > RANK[best]) best = each.outcome;
   return best;
+}
+
+/**
+ * Ends the key's overrides on the streams a delivery has just raised: their resolution came
+ * while they were stored.
+ */
+export async function lowerRaised(
+  run: Run,
+  raised: readonly StreamResult[],
+  key: string,
+  incident: string,
+  actor: Actor,
+  target: ScheduleTarget,
+): Promise<StreamResult[]> {
+  const ids = [...new Set(raised.map((each) => each.stream_id).filter(Boolean))];
+  const records = (await Promise.all(ids.map((id) => overridesOf(id)))).flat();
+  return lower(run, key, incident, actor, target, Date.now(), records);
 }

@@ -181,6 +181,24 @@ export async function setOverride(
   };
 }
 
+/**
+ * Ends the stream's override of `key` now and deletes its schedules: the override as ended and
+ * the stream's overrides after; undefined when it had none that held or was to come. Once the
+ * stream is at its effective rate, `removeEnded(ended, …)` settles the record.
+ */
+export async function endNow(
+  streamId: string,
+  key: string,
+  target: ScheduleTarget,
+  now: number,
+  deadline?: number,
+): Promise<{ ended: StoredOverride; overrides: StoredOverride[] } | undefined> {
+  const ended = await endOverride(streamId, key, now);
+  if (!ended) return undefined;
+  await scheduled('deleted', streamId, () => unscheduleOverride(target, ended, deadline));
+  return { ended, overrides: await overridesOf(streamId) };
+}
+
 export interface EndResult {
   ended: StoredOverride;
   stream: EventStream;
@@ -203,15 +221,9 @@ export async function releaseOverride(
   now: number,
 ): Promise<EndResult | undefined> {
   const stream = await run.ngrok.eventStreams.get(streamId, run.call);
-  const was = await endOverride(stream.id, key, now);
-  if (!was) return undefined;
-  const ended: StoredOverride = {
-    ...was,
-    expires_at: Math.min(was.expires_at, now),
-    released: true,
-  };
-  await scheduled('deleted', stream.id, () => unscheduleOverride(target, ended));
-  const overrides = await overridesOf(stream.id);
+  const end = await endNow(stream.id, key, target, now);
+  if (!end) return undefined;
+  const { ended, overrides } = end;
   const intended = effectiveRate(run.policy, stream, overrides, now);
   auditOverrideEnd(ended, 'released', actor, {
     before: stream.sampling_rate,
@@ -234,10 +246,7 @@ export async function releaseOverride(
       { cause: error },
     );
   }
-  const ownRecord = overrides.find(
-    (each) => each.key === key && each.created_at === ended.created_at,
-  );
-  if (ownRecord) await removeEnded(ownRecord, Date.now());
+  await removeEnded(ended, Date.now());
   return {
     ended,
     stream: kept.stream,

@@ -102,6 +102,16 @@ function fromItem(item: Item): StoredOverride {
 
 const keyOf = (streamId: string, key: string): Item => ({ stream_id: s(streamId), key: s(key) });
 
+/** A conditional write: what it answered, or undefined when DynamoDB refused its condition. */
+async function unlessRefused<T>(write: Promise<T>): Promise<T | undefined> {
+  try {
+    return await write;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
+}
+
 /**
  * Every item a Scan or Query gives, page after page: the overrides, and apart from them the
  * marks (items with `mark`: an alert's resolution, a webhook delivery seen), which no reader of
@@ -176,16 +186,16 @@ export async function putOverride(record: StoredOverride): Promise<StoredOverrid
 }
 
 /**
- * Ends an override now: its `expires_at` becomes `now`, if it still holds or is to come. The
- * override as it was, or undefined when there is none that has not ended.
+ * Ends an override now: its `expires_at` becomes `now` and it is marked released, if it still
+ * holds or is to come. The override as ended, or undefined when there is none that has not ended.
  */
 export async function endOverride(
   streamId: string,
   key: string,
   now: number,
 ): Promise<StoredOverride | undefined> {
-  try {
-    const answer = await send<{ Attributes?: Item }>(
+  const answer = await unlessRefused(
+    send<{ Attributes?: Item }>(
       new UpdateItemCommand({
         TableName: settings.overridesTable(),
         Key: keyOf(streamId, key),
@@ -202,14 +212,11 @@ export async function endOverride(
           ':now': n(now),
           ':remove': n(Math.ceil(now / 1000) + KEEP_AFTER_END_SECONDS),
         },
-        ReturnValues: 'ALL_OLD',
+        ReturnValues: 'ALL_NEW',
       }),
-    );
-    return answer.Attributes ? fromItem(answer.Attributes) : undefined;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
-    throw error;
-  }
+    ),
+  );
+  return answer?.Attributes ? fromItem(answer.Attributes) : undefined;
 }
 
 /**
@@ -218,8 +225,8 @@ export async function endOverride(
  * meanwhile — then it is not this caller's to remove.
  */
 export async function removeEnded(record: Override, now: number): Promise<boolean> {
-  try {
-    await send(
+  const removed = await unlessRefused(
+    send(
       new DeleteItemCommand({
         TableName: settings.overridesTable(),
         Key: keyOf(record.stream_id, record.key),
@@ -227,56 +234,36 @@ export async function removeEnded(record: Override, now: number): Promise<boolea
         ExpressionAttributeNames: { '#created': 'created_at', '#expires': 'expires_at' },
         ExpressionAttributeValues: { ':created': n(record.created_at), ':now': n(now) },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ).then(() => true),
+  );
+  return removed ?? false;
 }
 
 /** How long a mark is kept: longer than Alertmanager repeats an alert, or PagerDuty retries. */
 const MARK_SECONDS = 7 * 24 * 3600;
 
 /**
- * Puts a mark (`key` under `partition`: a stream id, or a name of its own): true when it is new,
+ * Puts a mark (`key` under `partition`: a name of its own), marked at `now`: true when it is new,
  * false when it was there. Marks are never overrides; DynamoDB TTL removes them after a week.
  */
 export async function putMark(partition: string, key: string, now: number): Promise<boolean> {
-  try {
-    await send(
+  const put = await unlessRefused(
+    send(
       new PutItemCommand({
         TableName: settings.overridesTable(),
         Item: {
           stream_id: s(partition),
           key: s(key),
           mark: { BOOL: true },
-          created_at: n(now),
+          marked_at: n(now),
           remove_after: n(Math.ceil(now / 1000) + MARK_SECONDS),
         },
         ConditionExpression: 'attribute_not_exists(#key)',
         ExpressionAttributeNames: { '#key': 'key' },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
-}
-
-/** Whether the mark is there. */
-export async function hasMark(partition: string, key: string): Promise<boolean> {
-  const answer = await send<{ Item?: Item }>(
-    new GetItemCommand({
-      TableName: settings.overridesTable(),
-      Key: keyOf(partition, key),
-      ConsistentRead: true,
-      ProjectionExpression: '#key',
-      ExpressionAttributeNames: { '#key': 'key' },
-    }),
+    ).then(() => true),
   );
-  return answer.Item !== undefined;
+  return put ?? false;
 }
 
 /**
@@ -289,8 +276,8 @@ export async function extendOverride(
   expiresAt: number,
   now: number,
 ): Promise<StoredOverride | undefined> {
-  try {
-    const answer = await send<{ Attributes?: Item }>(
+  const answer = await unlessRefused(
+    send<{ Attributes?: Item }>(
       new UpdateItemCommand({
         TableName: settings.overridesTable(),
         Key: keyOf(record.stream_id, record.key),
@@ -311,12 +298,9 @@ export async function extendOverride(
         },
         ReturnValues: 'ALL_NEW',
       }),
-    );
-    return answer.Attributes ? fromItem(answer.Attributes) : undefined;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
-    throw error;
-  }
+    ),
+  );
+  return answer?.Attributes ? fromItem(answer.Attributes) : undefined;
 }
 
 /**
@@ -324,8 +308,8 @@ export async function extendOverride(
  * of order); the time the mark holds now is what `markedAt` reads.
  */
 export async function markLatest(partition: string, key: string, at: number): Promise<void> {
-  try {
-    await send(
+  await unlessRefused(
+    send(
       new UpdateItemCommand({
         TableName: settings.overridesTable(),
         Key: keyOf(partition, key),
@@ -342,13 +326,11 @@ export async function markLatest(partition: string, key: string, at: number): Pr
           ':remove': n(Math.ceil(Date.now() / 1000) + MARK_SECONDS),
         },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
 }
 
-/** When `key` was last marked done (ms), or undefined. */
+/** When `key` was last marked (ms), or undefined when it is not marked. */
 export async function markedAt(partition: string, key: string): Promise<number | undefined> {
   const answer = await send<{ Item?: Item }>(
     new GetItemCommand({
